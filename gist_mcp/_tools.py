@@ -1,0 +1,114 @@
+"""Turns catalogue operations into MCP tools, and runs them: the one error boundary.
+
+Every tool call goes through `call_operation`: arguments are validated against the operation's
+input model (errors name the argument), the operation runs under the call's deadline, and any
+failure becomes an `isError` result whose text says what happened and what to do next. No
+traceback and no secret ever reaches the caller.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+import anyio
+from mcp.server.mcpserver.exceptions import ToolError
+from mcp.types import CallToolResult, TextContent, ToolAnnotations
+from mcp.types import Tool as MCPTool
+from pydantic import BaseModel, ValidationError
+
+from gist_mcp._http import GistClient, deadline_scope
+from gist_mcp._schema import input_schema, output_schema
+from gist_mcp.catalog import Operation, ToolContext
+from gist_mcp.catalog._operation import Progress
+from gist_mcp.errors import GistDeadlineError, GistError, GistUsageError
+
+logger = logging.getLogger("gist_mcp.tools")
+
+
+def mcp_tool(op: Operation) -> MCPTool:
+    """The tools/list entry of an operation: its lean schemas and all four hints."""
+    return MCPTool(
+        name=op.name,
+        title=op.title,
+        description=op.description,
+        input_schema=input_schema(op.input),
+        output_schema=output_schema(op.output),
+        annotations=ToolAnnotations(
+            read_only_hint=op.read_only,
+            destructive_hint=op.destructive,
+            idempotent_hint=op.idempotent,
+            open_world_hint=True,
+        ),
+    )
+
+
+def describe_validation_error(op: Operation, error: ValidationError) -> str:
+    """One line per problem, each naming the argument (dotted for nested ones), without pydantic's URLs."""
+    allowed = ", ".join(op.input.model_fields)
+    problems: list[str] = []
+    for item in error.errors(include_url=False, include_input=False):
+        where = ".".join(str(part) for part in item["loc"]) or "arguments"
+        kind = item["type"]
+        if kind == "extra_forbidden":
+            if len(item["loc"]) == 1:
+                problems.append(f"{where}: unknown argument (this tool takes: {allowed})")
+            else:
+                problems.append(f"{where}: unknown key here")
+        elif kind == "missing":
+            problems.append(f"{where}: required")
+        else:
+            problems.append(f"{where}: {item['msg'].removeprefix('Value error, ')}")
+    return f"Invalid arguments for {op.name}: " + "; ".join(problems)
+
+
+def compact_json(data: Any) -> str:
+    """JSON without indentation: the text block mirrors structuredContent at the least token cost."""
+    return json.dumps(data, separators=(",", ":"), ensure_ascii=False)
+
+
+async def execute(
+    op: Operation, gist: GistClient, arguments: dict[str, Any], progress: Progress | None = None
+) -> BaseModel:
+    """Validate `arguments`, run `op` within the call deadline, and return its result model.
+
+    Raises:
+        GistError: bad arguments (GistUsageError), any Gist failure, the deadline, or an internal
+            error (logged here with its traceback, which never goes further).
+    """
+    try:
+        args = op.input.model_validate(arguments)
+    except ValidationError as error:
+        raise GistUsageError(describe_validation_error(op, error)) from None
+    deadline = gist.settings.deadline
+    context = ToolContext(gist, progress) if progress else ToolContext(gist)
+    try:
+        with deadline_scope(deadline), anyio.fail_after(deadline + 0.5):
+            return await op.run(context, args)
+    except TimeoutError:
+        raise GistDeadlineError(deadline) from None
+    except GistError:
+        raise
+    except Exception:
+        logger.exception("Internal error in %s", op.name)
+        raise GistError(
+            f"Internal error in gist-mcp while running {op.name}. "
+            "Try again; if it repeats, report it with the server log."
+        ) from None
+
+
+async def call_operation(
+    op: Operation, gist: GistClient, arguments: dict[str, Any], progress: Progress | None = None
+) -> CallToolResult:
+    """Run a tool call: its result as structuredContent plus the same compact JSON as text.
+
+    Raises:
+        ToolError: for every failure, with the text the model reads (the SDK makes it an isError result).
+    """
+    try:
+        result = await execute(op, gist, arguments, progress)
+    except GistError as error:
+        raise ToolError(str(error)) from None
+    data = result.model_dump(mode="json")
+    return CallToolResult(content=[TextContent(type="text", text=compact_json(data))], structured_content=data)

@@ -1,0 +1,37 @@
+"""The catalogue: every Gist operation gist-mcp offers, in README order, declared once each."""
+
+from __future__ import annotations
+
+from gist_mcp.catalog import contacts, events, raw, segments, tags
+from gist_mcp.catalog._operation import Operation, ToolContext
+
+CATALOG: tuple[Operation, ...] = (
+    *contacts.USER_OPERATIONS,
+    *contacts.LEAD_OPERATIONS,
+    *tags.OPERATIONS,
+    *segments.SEGMENT_OPERATIONS,
+    *segments.CAMPAIGN_OPERATIONS,
+    *events.OPERATIONS,
+    *raw.OPERATIONS,
+)
+
+
+def select(toolsets: frozenset[str], read_only: bool) -> tuple[Operation, ...]:
+    """The operations a server with these toolsets and this mode registers.
+
+    Read-only mode keeps only operations whose readOnlyHint is true, and offers `api_request`
+    as its GET-only variant.
+    """
+    chosen: list[Operation] = []
+    for op in CATALOG:
+        if op.toolset not in toolsets:
+            continue
+        if read_only and op is raw.API_REQUEST:
+            op = raw.READ_ONLY_API_REQUEST
+        if read_only and not op.read_only:
+            continue
+        chosen.append(op)
+    return tuple(chosen)
+
+
+__all__ = ["CATALOG", "Operation", "ToolContext", "select"]

@@ -1,0 +1,155 @@
+"""Listing: page through a Gist collection until `limit` items, concurrently where Gist allows it.
+
+Gist pages with `page` / `per_page` and a link-only `pages` object (`next`, `last`: absolute URLs).
+Only the page number is taken from those URLs; every request goes to the configured base URL. When
+the first page names the last one, the pages still needed are fetched in concurrent waves (the
+shared rate limiter keeps the pace). Results carry `has_more` and an opaque `next_cursor`.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import math
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import anyio
+from pydantic import BaseModel, Field, create_model
+
+from gist_mcp._http import GistClient, page_number
+from gist_mcp.catalog._shapes import optional
+from gist_mcp.errors import GistUsageError
+
+PER_PAGE = 50
+"""Gist's default page size; the maximum is undocumented (probably 60), and we never depend on it."""
+MAX_WAVE = 8
+"""Pages fetched at once; the rate limiter still decides the pace."""
+
+Keep = Callable[[dict[str, Any]], bool]
+
+
+def _keep_all(raw: dict[str, Any]) -> bool:
+    return True
+
+
+def page_model(plural: str, item: type[BaseModel]) -> type[BaseModel]:
+    """The result model of a list tool: `{<plural>: [...], has_more, next_cursor, count, hint}`."""
+    fields: dict[str, Any] = {
+        plural: (list[item], ...),
+        "count": (int, Field(description="How many items came back.")),
+        "has_more": (bool, ...),
+        "next_cursor": (str | None, Field(description="Pass as `cursor` to continue.")),
+        "hint": (str | None, optional("Advice for the next call.")),
+    }
+    return create_model(f"{plural.title().replace('_', '')}List", **fields)
+
+
+def _fingerprint(path: str, params: Mapping[str, Any], scope: str) -> str:
+    text = json.dumps([path, sorted((k, str(v)) for k, v in params.items() if v is not None), scope])
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+def encode_cursor(page: int, offset: int, fingerprint: str) -> str:
+    """An opaque cursor: where the next unread item is, and which listing it belongs to."""
+    raw = json.dumps({"p": page, "o": offset, "f": fingerprint}, separators=(",", ":"))
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, fingerprint: str) -> tuple[int, int]:
+    """(page, offset) of a cursor made by `encode_cursor` for the same listing."""
+    try:
+        data = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        page, offset, owner = int(data["p"]), int(data["o"]), str(data["f"])
+    except (ValueError, KeyError, TypeError):
+        raise GistUsageError(
+            "cursor: not a next_cursor this server made; omit it to start from the beginning."
+        ) from None
+    if owner != fingerprint or page < 1 or offset < 0:
+        raise GistUsageError(
+            "cursor: it belongs to a different listing (other tool or filters); "
+            "repeat the call with the same filters, or omit cursor to start over."
+        )
+    return page, offset
+
+
+async def collect(
+    gist: GistClient,
+    path: str,
+    key: str,
+    *,
+    limit: int,
+    cursor: str | None = None,
+    params: Mapping[str, Any] | None = None,
+    keep: Keep = _keep_all,
+    scope: str = "",
+) -> tuple[list[dict[str, Any]], bool, str | None]:
+    """Return (items, has_more, next_cursor) for up to `limit` raw items of `key` that `keep` accepts.
+
+    `scope` names a client-side filter (e.g. users only) so a cursor is not reused across filters.
+    """
+    params = dict(params or {})
+    fingerprint = _fingerprint(path, params, scope)
+    page, offset = decode_cursor(cursor, fingerprint) if cursor else (1, 0)
+    filtered = keep is not _keep_all
+    kept: list[dict[str, Any]] = []
+
+    async def fetch(number: int) -> tuple[list[dict[str, Any]], int | None, int | None]:
+        response = await gist.request("GET", path, params={**params, "page": number, "per_page": PER_PAGE})
+        data: dict[str, Any] = response.data if isinstance(response.data, dict) else {}
+        items = data.get(key)
+        pages = data.get("pages")
+        links: dict[str, Any] = pages if isinstance(pages, dict) else {}
+        rows = [i for i in items if isinstance(i, dict)] if isinstance(items, list) else []
+        return rows, page_number(links.get("next")), page_number(links.get("last"))
+
+    async def fetch_into(number: int, results: dict[int, Any]) -> None:
+        results[number] = await fetch(number)
+
+    wave = [page]
+    last: int | None = None
+    page_size = PER_PAGE
+    while wave:
+        results: dict[int, tuple[list[dict[str, Any]], int | None, int | None]] = {}
+        async with anyio.create_task_group() as group:
+            for number in wave:
+                group.start_soon(fetch_into, number, results)
+        for number in wave:
+            items, next_page, last_page = results[number]
+            last = last_page or last
+            start = offset if number == page else 0
+            for index in range(start, len(items)):
+                if keep(items[index]):
+                    kept.append(items[index])
+                    if len(kept) == limit:
+                        return kept, *_stop_at(number, index + 1, items, next_page, fingerprint)
+            if not items or next_page is None:
+                return kept, False, None
+            page_size = len(items)
+        following = wave[-1] + 1
+        if last is None or last < following:
+            wave = [following]
+            continue
+        missing = limit - len(kept)
+        wanted = MAX_WAVE if filtered else math.ceil(missing / max(page_size, 1))
+        wave = list(range(following, min(last, following + min(wanted, MAX_WAVE) - 1) + 1))
+    return kept, False, None
+
+
+def _stop_at(
+    page: int, next_index: int, items: list[dict[str, Any]], next_page: int | None, fingerprint: str
+) -> tuple[bool, str | None]:
+    """has_more and next_cursor when `limit` was reached at `items[next_index - 1]` of `page`."""
+    if next_index < len(items):
+        return True, encode_cursor(page, next_index, fingerprint)
+    if next_page is not None:
+        return True, encode_cursor(next_page, 0, fingerprint)
+    return False, None
+
+
+def list_hint(count: int, has_more: bool, narrow: str) -> str | None:
+    """Advice in the result: how to continue or narrow a listing that did not come back whole."""
+    if not has_more:
+        return None
+    return f"{count} items returned and more exist: pass next_cursor as cursor to continue, or {narrow}."

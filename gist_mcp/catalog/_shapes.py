@@ -1,0 +1,314 @@
+"""Argument and result shapes shared by several operations, and the converters from Gist's JSON.
+
+Inputs are strict (`extra="forbid"`, so a typo is an error naming the argument). Results keep the
+fields a person looks at, typed, and read Gist's answers tolerantly: every shape that
+gist-api.md marks as uncertain (string booleans, ISO or Unix times, tag objects or names) is accepted.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any, ClassVar, Literal, Self
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema, model_validator
+
+
+class Input(BaseModel):
+    """Base of every tool's input model: unknown arguments are errors."""
+
+    model_config = ConfigDict(extra="forbid", coerce_numbers_to_str=True)
+
+
+def _to_unix(value: Any) -> Any:
+    """ISO-8601 or Unix seconds (number or digit string) → integer Unix seconds, as Gist expects."""
+    if isinstance(value, bool):
+        raise ValueError("expected ISO-8601 or Unix seconds, not a boolean")
+    if isinstance(value, int | float):
+        return int(value)
+    if isinstance(value, str):
+        text = value.strip()
+        if text.lstrip("-").isdigit():
+            return int(text)
+        try:
+            parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        except ValueError:
+            raise ValueError("expected ISO-8601 (e.g. 2026-11-27T09:30:00Z) or Unix seconds") from None
+        if parsed.tzinfo is None:
+            parsed = parsed.replace(tzinfo=UTC)
+        return int(parsed.timestamp())
+    return value
+
+
+Timestamp = Annotated[
+    int | None,
+    BeforeValidator(_to_unix),
+    WithJsonSchema({"anyOf": [{"type": "string"}, {"type": "integer"}]}),
+]
+"""An optional time given as ISO-8601 or Unix seconds; sent to Gist as Unix seconds."""
+
+PropertyValue = bool | int | float | str | None
+CustomProperties = Annotated[
+    dict[str, PropertyValue] | None,
+    Field(description="Property name → value (boolean, number, string; dates as ISO-8601 or Unix seconds)."),
+]
+Limit = Annotated[int, Field(ge=1, le=1000, description="Most items to return (1-1000).")]
+Cursor = Annotated[str | None, Field(description="next_cursor of an earlier result, to continue after it.")]
+
+
+class _Ref(Input):
+    """A reference to one contact by exactly one of its identifier keys."""
+
+    identifier_keys: ClassVar[tuple[str, ...]] = ("id", "user_id", "email")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"minProperties": 1, "maxProperties": 1})
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> Self:
+        given = [key for key in self.identifier_keys if getattr(self, key) is not None]
+        if len(given) != 1:
+            raise ValueError(f"give exactly one of {', '.join(self.identifier_keys)} (got {len(given)})")
+        return self
+
+    @property
+    def selector(self) -> tuple[str, int | str]:
+        """The one identifier given and its value."""
+        return next((key, getattr(self, key)) for key in self.identifier_keys if getattr(self, key) is not None)
+
+
+class ContactRef(_Ref):
+    """A contact: exactly one of id, user_id or email."""
+
+    id: int | None = Field(None, description="Gist's contact id.")
+    user_id: str | None = Field(None, description="Your own user id.")
+    email: str | None = Field(None, description="Email address.")
+
+
+class LeadRef(_Ref):
+    """A lead (leads have no user_id): exactly one of id or email."""
+
+    identifier_keys: ClassVar[tuple[str, ...]] = ("id", "email")
+    id: int | None = Field(None, description="Gist's contact id.")
+    email: str | None = Field(None, description="Email address.")
+
+
+def iso(value: Any) -> str | None:
+    """Gist time (Unix seconds, ISO string, 0/empty for unset) → ISO-8601 UTC string, or None."""
+    if value in (None, "", 0, "0"):
+        return None
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return datetime.fromtimestamp(value, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    if isinstance(value, str) and value.isdigit():
+        return iso(int(value))
+    return str(value)
+
+
+def as_bool(value: Any) -> bool:
+    """Gist returns `unsubscribed_from_emails` as the string "true"/"false"."""
+    if isinstance(value, str):
+        return value.strip().lower() in ("true", "1", "yes")
+    return bool(value)
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None or value == "" else str(value)
+
+
+def tag_names(value: Any) -> list[str]:
+    """Tags as names, from `[{"id", "name"}]` or plain names."""
+    if not isinstance(value, list):
+        return []
+    return [str(t.get("name")) if isinstance(t, dict) else str(t) for t in value if t]
+
+
+def unwrap(data: Any, *keys: str) -> dict[str, Any]:
+    """The object inside Gist's envelope (`{"contact": {...}}`), or the body itself when unwrapped."""
+    if isinstance(data, dict):
+        for key in keys:
+            inner = data.get(key)
+            if isinstance(inner, dict):
+                return inner
+            if isinstance(inner, list) and inner and isinstance(inner[0], dict):
+                return inner[0]
+        return data
+    return {}
+
+
+def _is_none(value: object) -> bool:
+    return value is None
+
+
+def optional(description: str | None = None) -> Any:
+    """A result field left out when Gist has no value for it (fields the contract requires stay, as null)."""
+    return Field(None, description=description, exclude_if=_is_none)
+
+
+ContactType = Literal["user", "lead"]
+
+
+def contact_type(raw: dict[str, Any]) -> ContactType:
+    """Gist's `type`, or (when absent) user if it has a user_id, as Gist defines users."""
+    kind = raw.get("type")
+    if kind in ("user", "lead"):
+        return kind
+    return "user" if raw.get("user_id") not in (None, "") else "lead"
+
+
+class ContactSummary(BaseModel):
+    """The fields a person scans in a list of contacts."""
+
+    id: int
+    type: ContactType
+    email: str | None
+    user_id: str | None
+    name: str | None
+    tags: list[str]
+    created_at: str | None = optional()
+    last_seen_at: str | None = optional()
+
+    @classmethod
+    def from_gist(cls, raw: dict[str, Any]) -> Self:
+        return cls(**_summary_fields(raw))
+
+
+def _summary_fields(raw: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": int(raw.get("id") or 0),
+        "type": contact_type(raw),
+        "email": _text(raw.get("email")),
+        "user_id": _text(raw.get("user_id")),
+        "name": _text(raw.get("name") or raw.get("full_name")),
+        "tags": tag_names(raw.get("tags")),
+        "created_at": iso(raw.get("created_at")),
+        "last_seen_at": iso(raw.get("last_seen_at")),
+    }
+
+
+class Contact(ContactSummary):
+    """One contact as Gist holds it (the fields a person looks at; nothing invented)."""
+
+    custom_properties: dict[str, Any]
+    unsubscribed_from_emails: bool
+    segments: list[str]
+    phone: str | None = optional()
+    signed_up_at: str | None = optional()
+    updated_at: str | None = optional()
+    last_seen_ip: str | None = optional()
+    location: str | None = optional("City, country.")
+    already_existed: bool | None = optional("On create: whether Gist already had this contact (upsert).")
+
+    @classmethod
+    def from_gist(cls, raw: dict[str, Any]) -> Self:
+        location_data = raw.get("location_data")
+        location: dict[str, Any] = location_data if isinstance(location_data, dict) else {}
+        place = ", ".join(str(p) for p in (location.get("city_name"), location.get("country_name")) if p)
+        props = raw.get("custom_properties")
+        return cls(
+            **_summary_fields(raw),
+            phone=_text(raw.get("phone")),
+            custom_properties=props if isinstance(props, dict) else {},
+            unsubscribed_from_emails=as_bool(raw.get("unsubscribed_from_emails")),
+            segments=tag_names(raw.get("segments")),
+            signed_up_at=iso(raw.get("signed_up_at")),
+            updated_at=iso(raw.get("updated_at")),
+            last_seen_ip=_text(raw.get("last_seen_ip")),
+            location=place or None,
+        )
+
+
+class Tag(BaseModel):
+    """A tag: id and name."""
+
+    id: int
+    name: str
+
+    @classmethod
+    def from_gist(cls, raw: dict[str, Any]) -> Self:
+        return cls(id=int(raw.get("id") or 0), name=str(raw.get("name") or ""))
+
+
+class Segment(BaseModel):
+    """A segment (its rules are edited in Gist's app); `count` only when asked for."""
+
+    id: int
+    name: str
+    count: int | None = optional("Contacts in the segment (when include_count).")
+    created_at: str | None = optional()
+    updated_at: str | None = optional()
+
+    @classmethod
+    def from_gist(cls, raw: dict[str, Any]) -> Self:
+        count = raw.get("count")
+        return cls(
+            id=int(raw.get("id") or 0),
+            name=str(raw.get("name") or ""),
+            count=int(count) if isinstance(count, int | float | str) and str(count).isdigit() else None,
+            created_at=iso(raw.get("created_at")),
+            updated_at=iso(raw.get("updated_at")),
+        )
+
+
+class Campaign(BaseModel):
+    """An email campaign with its delivery figures."""
+
+    id: int
+    name: str
+    status: str | None = optional()
+    email_count: int | None = optional()
+    active_subscriber_count: int | None = optional()
+    unsubscribed_subscriber_count: int | None = optional()
+    email_open_rate: str | None = optional()
+    email_click_rate: str | None = optional()
+    created_at: str | None = optional()
+    updated_at: str | None = optional()
+
+    @classmethod
+    def from_gist(cls, raw: dict[str, Any]) -> Self:
+        def number(key: str) -> int | None:
+            value = raw.get(key)
+            return int(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+        return cls(
+            id=int(raw.get("id") or 0),
+            name=str(raw.get("name") or ""),
+            status=_text(raw.get("status")),
+            email_count=number("email_count"),
+            active_subscriber_count=number("active_subscriber_count"),
+            unsubscribed_subscriber_count=number("unsubscribed_subscriber_count"),
+            email_open_rate=_text(raw.get("email_open_rate")),
+            email_click_rate=_text(raw.get("email_click_rate")),
+            created_at=iso(raw.get("created_at")),
+            updated_at=iso(raw.get("updated_at")),
+        )
+
+
+class Event(BaseModel):
+    """A tracked event occurrence."""
+
+    id: int | str | None = optional()
+    name: str
+    contact_id: int | None = optional()
+    email: str | None = optional()
+    user_id: str | None = optional()
+    properties: dict[str, Any]
+    occurred_at: str | None = optional()
+
+    @classmethod
+    def from_gist(cls, raw: dict[str, Any]) -> Self:
+        props = raw.get("properties")
+        contact = raw.get("contact_id") or raw.get("id_of_contact")
+        return cls(
+            id=raw.get("id"),
+            name=str(raw.get("name") or raw.get("event_name") or ""),
+            contact_id=int(contact) if isinstance(contact, int | str) and str(contact).isdigit() else None,
+            email=_text(raw.get("email")),
+            user_id=_text(raw.get("user_id")),
+            properties=props if isinstance(props, dict) else {},
+            occurred_at=iso(raw.get("occurred_at") or raw.get("created_at")),
+        )
+
+
+class Deleted(BaseModel):
+    """What a delete tool returns."""
+
+    deleted: Literal[True] = True
+    id: int
+    type: str = Field(description="What was deleted: user, lead or tag.")

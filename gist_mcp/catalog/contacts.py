@@ -1,0 +1,300 @@
+"""Users and leads: Gist's Contacts API, where `type` is `user` (has a user_id) or `lead`.
+
+The user and lead tools are the same five operations for two kinds of contact, so both sets come
+from one factory. A tool for one kind never reads back, changes or deletes the other kind: it
+looks the contact up first and refuses with a message naming the right tool.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field, create_model
+
+from gist_mcp.catalog._listing import collect, list_hint, page_model
+from gist_mcp.catalog._operation import Operation, ToolContext
+from gist_mcp.catalog._shapes import (
+    Contact,
+    ContactRef,
+    ContactSummary,
+    ContactType,
+    Cursor,
+    CustomProperties,
+    Deleted,
+    Input,
+    LeadRef,
+    Limit,
+    Timestamp,
+    contact_type,
+    unwrap,
+)
+from gist_mcp.errors import GistUsageError, NotFoundError
+
+_FIELDS: dict[str, Any] = {
+    "email": (str | None, Field(None, description="Email address.")),
+    "name": (str | None, Field(None, description="Full name.")),
+    "phone": (str | None, Field(None, description="Phone number.")),
+    "last_seen_ip": (str | None, Field(None, description="Last IP address seen.")),
+    "last_seen_user_agent": (str | None, Field(None, description="Last browser user agent seen.")),
+    "unsubscribed_from_emails": (bool | None, Field(None, description="True to stop email campaigns to them.")),
+    "tags": (
+        list[str] | None,
+        Field(None, description="Tag names to add (unknown names are created; to remove one use tag_contacts)."),
+    ),
+    "custom_properties": (CustomProperties, None),
+}
+_USER_FIELDS: dict[str, Any] = {
+    "signed_up_at": (Timestamp, Field(None, description="Sign-up time: ISO-8601 or Unix seconds.")),
+}
+_USER_ID = (str, Field(description="Your own id for this user (unique in the workspace)."))
+_LIST_FIELDS: dict[str, Any] = {
+    "limit": (Limit, 50),
+    "cursor": (Cursor, None),
+    "segment_id": (int | None, Field(None, description="Only members of this segment (ids from list_segments).")),
+    "tag_id": (int | None, Field(None, description="Only contacts with this tag (ids from list_tags).")),
+    "created_since_days": (int | None, Field(None, ge=1, description="Only contacts created in the last N days.")),
+    "order_by": (
+        Literal["created_at", "last_seen_at", "signed_up_at", "updated_at"],
+        Field("created_at", description="Sort field."),
+    ),
+    "order": (Literal["asc", "desc"], Field("desc", description="Sort direction.")),
+}
+
+
+async def fetch_contact(ctx: ToolContext, selector: tuple[str, int | str]) -> dict[str, Any]:
+    """GET one contact by id (`/contacts/{id}`), user_id or email (`/contacts?key=`)."""
+    key, value = selector
+    if key == "id":
+        response = await ctx.gist.request("GET", f"contacts/{int(value)}")
+    else:
+        response = await ctx.gist.request("GET", "contacts", params={key: value})
+    raw = unwrap(response.data, "contact", "contacts")
+    if not raw.get("id"):
+        raise NotFoundError(404, "GET", "/contacts", f"no contact with {key} {value!r}")
+    return raw
+
+
+class _Kind:
+    """Names and rules for one kind of contact (user or lead)."""
+
+    def __init__(self, kind: ContactType) -> None:
+        self.kind: ContactType = kind
+        self.other: ContactType = "lead" if kind == "user" else "user"
+        self.plural = f"{kind}s"
+        self.toolset = self.plural
+
+    def check(self, raw: dict[str, Any], action: str) -> None:
+        """Refuse to act on the other kind of contact, naming the tool that would."""
+        if contact_type(raw) != self.kind:
+            raise GistUsageError(
+                f"Contact {raw.get('id')} is a {self.other}, not a {self.kind}; nothing was changed. "
+                f"Use {action}_{self.other} for it."
+            )
+
+    async def resolve(self, ctx: ToolContext, ref: ContactRef | LeadRef, action: str) -> dict[str, Any]:
+        try:
+            raw = await fetch_contact(ctx, ref.selector)
+        except NotFoundError as error:
+            key, value = ref.selector
+            error.hint = f"No {self.kind} with {key} {value!r}: find it with list_{self.plural} or check the {key}."
+            raise
+        self.check(raw, action)
+        return raw
+
+
+def _operations(kind: ContactType) -> tuple[Operation, ...]:
+    k = _Kind(kind)
+    Ref = ContactRef if kind == "user" else LeadRef
+    ref_text = (
+        "The user: exactly one of id, user_id or email."
+        if kind == "user"
+        else "The lead: exactly one of id or email (leads have no user_id)."
+    )
+    ref_field: dict[str, Any] = {kind: (Ref, Field(description=ref_text))}
+    extra = _USER_FIELDS if kind == "user" else {}
+    if kind == "user":
+        create_fields: dict[str, Any] = {"user_id": _USER_ID, **_FIELDS, **extra}
+    else:
+        create_fields = {**_FIELDS, "email": (str, Field(description="Email address (identifies the lead)."))}
+    name = kind.title()
+    CreateInput: type[Input] = create_model(f"Create{name}Input", __base__=Input, **create_fields)
+    UpdateInput: type[Input] = create_model(
+        f"Update{name}Input",
+        __base__=Input,
+        **ref_field,
+        **({"user_id": (str | None, Field(None, description="New user_id."))} if kind == "user" else {}),  # type: ignore[arg-type]
+        **_FIELDS,
+        **extra,
+    )
+    RefInput: type[Input] = create_model(f"{name}RefInput", __base__=Input, **ref_field)
+    ListInput: type[Input] = create_model(f"List{name}sInput", __base__=Input, **_LIST_FIELDS)
+    ListOutput = page_model(k.plural, ContactSummary)
+
+    async def create(ctx: ToolContext, args: BaseModel) -> Contact:
+        body = args.model_dump(exclude_none=True)
+        existing: dict[str, Any] | None = None
+        if kind == "lead":
+            # Gist's write is an upsert keyed on email: look first, so a lead tool never edits a user.
+            try:
+                existing = await fetch_contact(ctx, ("email", body["email"]))
+            except NotFoundError:
+                existing = None
+            if existing is not None:
+                k.check(existing, "update")
+        response = await ctx.gist.request("POST", "contacts", json_body=body)
+        contact = Contact.from_gist(unwrap(response.data, "contact"))
+        if existing is not None:
+            contact.already_existed = True
+        elif kind == "lead":
+            contact.already_existed = False
+        else:
+            contact.already_existed = _existed(unwrap(response.data, "contact"))
+        return contact
+
+    async def update(ctx: ToolContext, args: BaseModel) -> Contact:
+        changes = args.model_dump(exclude_none=True, exclude={kind})
+        if not changes:
+            raise GistUsageError("Give at least one field to change besides the contact reference.")
+        raw = await k.resolve(ctx, getattr(args, kind), "update")
+        # Gist matches id first; it still wants an email or user_id on every write.
+        identifier = "user_id" if kind == "user" else "email"
+        body = {"id": raw["id"], identifier: raw.get(identifier), **changes}
+        if body.get(identifier) in (None, ""):
+            body.pop(identifier)
+            body.setdefault("email", raw.get("email"))
+        response = await ctx.gist.request("POST", "contacts", json_body=body)
+        return Contact.from_gist(unwrap(response.data, "contact"))
+
+    async def get(ctx: ToolContext, args: BaseModel) -> Contact:
+        return Contact.from_gist(await k.resolve(ctx, getattr(args, kind), "get"))
+
+    async def delete(ctx: ToolContext, args: BaseModel) -> Deleted:
+        raw = await k.resolve(ctx, getattr(args, kind), "delete")
+        await ctx.gist.request("DELETE", f"contacts/{int(raw['id'])}")
+        return Deleted(id=int(raw["id"]), type=kind)
+
+    async def list_(ctx: ToolContext, args: BaseModel) -> BaseModel:
+        a = args.model_dump()
+        params = {
+            "order_by": a["order_by"],
+            "order": a["order"],
+            "segment_id": a["segment_id"],
+            "tag_id": a["tag_id"],
+            "created_since": a["created_since_days"],
+        }
+        raws, has_more, cursor = await collect(
+            ctx.gist,
+            "contacts",
+            "contacts",
+            limit=a["limit"],
+            cursor=a["cursor"],
+            params=params,
+            keep=lambda raw: contact_type(raw) == kind,
+            scope=kind,
+        )
+        items = [ContactSummary.from_gist(raw) for raw in raws]
+        narrow = "narrow with segment_id, tag_id or created_since_days; get_" + kind + " gives one contact in full"
+        return ListOutput(
+            **{k.plural: items},
+            count=len(items),
+            has_more=has_more,
+            next_cursor=cursor,
+            hint=list_hint(len(items), has_more, narrow),
+        )
+
+    identify = "user_id" if kind == "user" else "email"
+    return (
+        Operation(
+            name=f"create_{kind}",
+            title=f"Create {kind}",
+            toolset=k.toolset,
+            description=(
+                f"Create a {kind} in Gist (a contact {'with' if kind == 'user' else 'without'} a user_id), "
+                f"or update the one with this {identify}: Gist's write is an upsert, and "
+                "`already_existed` says which happened. Unknown tag names are created."
+                + (" A lead with this email becomes this user." if kind == "user" else "")
+            ),
+            gist_call="POST /contacts",
+            input=CreateInput,
+            output=Contact,
+            run=create,
+            read_only=False,
+            destructive=False,
+            idempotent=True,
+        ),
+        Operation(
+            name=f"update_{kind}",
+            title=f"Update {kind}",
+            toolset=k.toolset,
+            description=(
+                f"Change fields of an existing {kind}; fields left out stay as they are. `tags` adds tags "
+                f"(remove with tag_contacts and untag). Fails without changes if the contact is a {k.other}."
+            ),
+            gist_call="GET /contacts/{id} or ?" + identify + "=, then POST /contacts",
+            input=UpdateInput,
+            output=Contact,
+            run=update,
+            read_only=False,
+            destructive=False,
+            idempotent=True,
+        ),
+        Operation(
+            name=f"get_{kind}",
+            title=f"Get {kind}",
+            toolset=k.toolset,
+            description=(
+                f"Get one {kind} in full (properties, tags, segments) by "
+                + ("id, user_id or email." if kind == "user" else "id or email.")
+            ),
+            gist_call="GET /contacts/{id}, GET /contacts?" + ("user_id= or ?email=" if kind == "user" else "email="),
+            input=RefInput,
+            output=Contact,
+            run=get,
+            read_only=True,
+            destructive=False,
+            idempotent=True,
+        ),
+        Operation(
+            name=f"list_{k.plural}",
+            title=f"List {k.plural}",
+            toolset=k.toolset,
+            description=(
+                f"List {k.plural} (compact: id, email, user_id, name, tags), newest first by default, "
+                "optionally only a segment's members, a tag's contacts or recent sign-ups. "
+                f"Pages through Gist up to `limit`; get_{kind} gives one in full."
+            ),
+            gist_call=f"GET /contacts ({k.plural} kept client-side)",
+            input=ListInput,
+            output=ListOutput,
+            run=list_,
+            read_only=True,
+            destructive=False,
+            idempotent=True,
+        ),
+        Operation(
+            name=f"delete_{kind}",
+            title=f"Delete {kind}",
+            toolset=k.toolset,
+            description=f"Permanently delete a {kind} and its data from Gist. Cannot be undone.",
+            gist_call="GET /contacts/{id} or ?" + identify + "=, then DELETE /contacts/{id}",
+            input=RefInput,
+            output=Deleted,
+            run=delete,
+            read_only=False,
+            destructive=True,
+            idempotent=True,
+        ),
+    )
+
+
+def _existed(raw: dict[str, Any]) -> bool | None:
+    """Gist's answer shows a fresh contact by `created_at == updated_at`; unknown when either is missing."""
+    created, updated = raw.get("created_at"), raw.get("updated_at")
+    if created in (None, "") or updated in (None, ""):
+        return None
+    return created != updated
+
+
+USER_OPERATIONS = _operations("user")
+LEAD_OPERATIONS = _operations("lead")
+OPERATIONS = (*USER_OPERATIONS, *LEAD_OPERATIONS)

@@ -1,0 +1,219 @@
+"""The `gist-mcp` command: run the server (stdio or HTTP, real Gist or the sandbox) and small helpers.
+
+Exit status 2 means the configuration is wrong (missing key, unknown toolset...); the message is one
+line on stderr. stdout belongs to the MCP stdio transport, so everything else logs to stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from collections.abc import Sequence
+
+import anyio
+import httpx
+from pydantic import SecretStr
+
+from gist_mcp import __version__
+from gist_mcp.errors import GistConfigError
+from gist_mcp.settings import TOOLSETS, Settings, parse_toolsets
+
+SANDBOX_KEY = "sandbox-key"
+SANDBOX_URL = "http://sandbox.gist.invalid"
+NO_KEY = (
+    "gist-mcp: GIST_API_KEY is not set. Copy your key from Gist (Settings > API & Webhooks > API Key) "
+    "into GIST_API_KEY, or run `gist-mcp --sandbox` to try the demo workspace without an account."
+)
+
+
+def _common(parser: argparse.ArgumentParser, *, sub: bool = False) -> None:
+    """Options accepted before and after a command (after it, they must not reset what came before)."""
+    if sub:
+        parser.argument_default = argparse.SUPPRESS
+    parser.add_argument("--sandbox", action="store_true", help="use the embedded Gist emulator with demo data")
+    parser.add_argument(
+        "--toolsets",
+        metavar="LIST",
+        help=f"comma-separated toolsets to enable: all (default) or {','.join(TOOLSETS)} [env GIST_TOOLSETS]",
+    )
+    parser.add_argument(
+        "--read-only",
+        action="store_true",
+        help="offer only tools that cannot change data [env GIST_READ_ONLY]",
+    )
+    parser.add_argument(
+        "--log-level",
+        default=argparse.SUPPRESS if sub else "WARNING",
+        type=str.upper,
+        choices=["DEBUG", "INFO", "WARNING", "ERROR"],
+        help="log verbosity on stderr (default WARNING)",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser; its --help is the command's reference."""
+    parser = argparse.ArgumentParser(
+        prog="gist-mcp",
+        description=(
+            "MCP server for the Gist CRM (getgist.com). Without a command it serves MCP on stdio "
+            "(what Claude Desktop and Claude Code start). Needs GIST_API_KEY unless --sandbox."
+        ),
+        epilog=(
+            "examples:\n"
+            "  gist-mcp --sandbox                       try every tool on a demo workspace, no account\n"
+            "  GIST_API_KEY=... gist-mcp                 serve your workspace on stdio\n"
+            "  gist-mcp --transport http --port 8000    Streamable HTTP on http://127.0.0.1:8000/mcp\n"
+            "  gist-mcp --sandbox call list_users '{\"limit\": 3}'\n"
+            "\n"
+            "environment: GIST_API_KEY, GIST_API_BASE_URL (default https://api.getgist.com), GIST_TOOLSETS,\n"
+            "GIST_READ_ONLY, GIST_TOOL_TIMEOUT (seconds per call, default 45), GIST_RATE_LIMIT (default 100/10),\n"
+            "GIST_MCP_AUTH_TOKEN (required to bind HTTP to a non-loopback address)."
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"gist-mcp {__version__}")
+    _common(parser)
+    parser.add_argument("--transport", choices=["stdio", "http"], default="stdio", help="MCP transport (default stdio)")
+    parser.add_argument("--host", default="127.0.0.1", help="HTTP bind address (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=8000, help="HTTP port (default 8000)")
+    parser.add_argument("--stateless", action="store_true", help="HTTP without sessions, for several replicas")
+    parser.add_argument(
+        "--allowed-host",
+        action="append",
+        default=[],
+        metavar="HOST",
+        help="Host header to accept on a public bind (repeatable)",
+    )
+    parser.add_argument(
+        "--allowed-origin", action="append", default=[], metavar="ORIGIN", help="browser Origin to accept (repeatable)"
+    )
+    commands = parser.add_subparsers(dest="command", metavar="command")
+    tools = commands.add_parser("tools", help="print the tool catalogue (no key needed)")
+    _common(tools, sub=True)
+    call = commands.add_parser("call", help="run one tool and print its result as JSON")
+    _common(call, sub=True)
+    call.add_argument("tool", help="tool name, e.g. get_user")
+    call.add_argument("arguments", nargs="?", default="{}", help="JSON object of arguments (default {})")
+    return parser
+
+
+def load_settings(args: argparse.Namespace, environ: os._Environ[str] | dict[str, str] | None = None) -> Settings:
+    """Environment first, then command-line flags; the sandbox brings its own key and URL."""
+    settings = Settings.from_env(environ)
+    if args.toolsets is not None:
+        settings = settings.replace(toolsets=parse_toolsets(args.toolsets))
+    if args.read_only:
+        settings = settings.replace(read_only=True)
+    if args.sandbox:
+        settings = settings.replace(sandbox=True, api_key=SecretStr(SANDBOX_KEY), base_url=SANDBOX_URL)
+    return settings
+
+
+def sandbox_transport() -> httpx.AsyncBaseTransport:
+    """The emulator, in process: no port, no network."""
+    from gist_mcp.emulator import GistEmulator
+
+    return httpx.ASGITransport(app=GistEmulator(api_keys=(SANDBOX_KEY,)).app)
+
+
+def _server(settings: Settings):
+    from gist_mcp.server import create_server
+
+    return create_server(settings, transport=sandbox_transport() if settings.sandbox else None)
+
+
+def print_tools(settings: Settings) -> None:
+    """One line per tool: name, title, toolset, and whether it can change data."""
+    from gist_mcp.catalog import select
+
+    for op in select(settings.toolsets, settings.read_only):
+        mode = "read-only" if op.read_only else ("destructive" if op.destructive else "writes")
+        print(f"{op.name:<16} {op.toolset:<10} {mode:<12} {op.title}")
+
+
+def run_call(settings: Settings, tool: str, arguments: str) -> int:
+    """Run one tool; print structured content on stdout, or the error on stderr with status 1."""
+    try:
+        args = json.loads(arguments)
+    except ValueError as error:
+        print(f"gist-mcp: arguments must be a JSON object: {error}", file=sys.stderr)
+        return 2
+    if not isinstance(args, dict):
+        print("gist-mcp: arguments must be a JSON object", file=sys.stderr)
+        return 2
+    server = _server(settings)
+
+    async def call() -> int:
+        from mcp import Client
+
+        async with Client(server) as client:
+            result = await client.call_tool(tool, args)
+        if result.is_error:
+            text = " ".join(getattr(block, "text", "") for block in result.content)
+            print(text.removeprefix(f"Error executing tool {tool}: "), file=sys.stderr)
+            return 1
+        print(json.dumps(result.structured_content, indent=2, ensure_ascii=False))
+        return 0
+
+    return anyio.run(call)
+
+
+def serve(settings: Settings, args: argparse.Namespace) -> int:
+    """Run the MCP server on the chosen transport until it is stopped."""
+    server = _server(settings)
+    if args.transport == "stdio":
+        server.run()
+        return 0
+    import uvicorn
+
+    from gist_mcp.http_app import build_http_app, is_loopback
+
+    token = os.environ.get("GIST_MCP_AUTH_TOKEN") or None
+    if not is_loopback(args.host) and not token:
+        raise GistConfigError(
+            f"Binding to {args.host} exposes the server: set GIST_MCP_AUTH_TOKEN (clients send it as a Bearer "
+            "token) and --allowed-host for the name clients use."
+        )
+    app = build_http_app(
+        server,
+        host=args.host,
+        auth_token=token,
+        allowed_hosts=args.allowed_host,
+        allowed_origins=args.allowed_origin,
+        stateless=args.stateless,
+    )
+    logging.getLogger("gist_mcp").warning("Serving MCP on http://%s:%s/mcp", args.host, args.port)
+    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level.lower(), access_log=False)
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `gist-mcp` command."""
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=args.log_level, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    try:
+        settings = load_settings(args)
+        if args.command == "tools":
+            print_tools(settings)
+            return 0
+        if settings.api_key is None:
+            print(NO_KEY, file=sys.stderr)
+            return 2
+        if args.command == "call":
+            return run_call(settings, args.tool, args.arguments)
+        return serve(settings, args)
+    except GistConfigError as error:
+        print(f"gist-mcp: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+def run() -> None:
+    """Console-script wrapper: exit with main()'s status."""
+    sys.exit(main())
