@@ -1,0 +1,90 @@
+"""Shared fixtures: an emulator per test, a server wired to it in memory, MCP clients in both eras."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import AsyncIterator, Callable, Iterator
+from typing import Any
+
+import httpx
+import pytest
+from mcp import Client
+from mcp.types import CallToolResult
+from pydantic import SecretStr
+
+from gist_mcp.emulator import GistEmulator
+from gist_mcp.server import GistServer, create_server
+from gist_mcp.settings import Settings
+
+CANARY_KEY = "sk_canary_3f9a1c7e5b2d"
+"""The API key every test uses: it must never show up in a result, an error or a log line."""
+BASE_URL = "http://gist.test"
+MODES = ["legacy", "auto"]
+"""The 2025-11-25 handshake era and the stateless 2026-07-28 era."""
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.fixture(autouse=True)
+def no_secret_in_logs(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
+    """Every test doubles as a leak check: no log line may contain the canary key."""
+    caplog.set_level(logging.DEBUG)
+    yield
+    leaked = [r.getMessage() for r in caplog.records if CANARY_KEY in r.getMessage()]
+    assert not leaked, f"API key leaked into logs: {leaked}"
+
+
+@pytest.fixture
+def emulator() -> GistEmulator:
+    return GistEmulator(api_keys=(CANARY_KEY,))
+
+
+def settings_for(**changes: Any) -> Settings:
+    """Settings pointing at the in-memory emulator with the canary key."""
+    return Settings(api_key=SecretStr(CANARY_KEY), base_url=BASE_URL).replace(**changes)
+
+
+@pytest.fixture
+def make_server(emulator: GistEmulator) -> Callable[..., GistServer]:
+    def make(**changes: Any) -> GistServer:
+        return create_server(settings_for(**changes), transport=httpx.ASGITransport(app=emulator.app))
+
+    return make
+
+
+@pytest.fixture(params=MODES)
+async def client(request: pytest.FixtureRequest, make_server: Callable[..., GistServer]) -> AsyncIterator[Client]:
+    async with Client(make_server(), mode=request.param, cache=None) as connected:
+        yield connected
+
+
+async def call(client: Client, tool: str, arguments: dict[str, Any]) -> dict[str, Any]:
+    """Call a tool that must succeed; check the text block mirrors structuredContent; return it."""
+    result = await client.call_tool(tool, arguments)
+    assert not result.is_error, error_text(result)
+    assert result.structured_content is not None
+    assert json.loads(text_of(result)) == result.structured_content
+    assert CANARY_KEY not in text_of(result)
+    return result.structured_content
+
+
+async def call_error(client: Client, tool: str, arguments: dict[str, Any]) -> str:
+    """Call a tool that must fail; return the error text the model reads."""
+    result = await client.call_tool(tool, arguments)
+    assert result.is_error, f"{tool} unexpectedly succeeded: {result.structured_content}"
+    text = error_text(result)
+    assert CANARY_KEY not in text
+    assert "Traceback" not in text
+    return text
+
+
+def text_of(result: CallToolResult) -> str:
+    return "".join(getattr(block, "text", "") for block in result.content)
+
+
+def error_text(result: CallToolResult) -> str:
+    return text_of(result)
