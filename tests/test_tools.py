@@ -234,17 +234,17 @@ async def test_track_event_records_properties_and_time(client: Client, emulator:
         client,
         "track_event",
         {
-            "event_name": "upgraded.plan",
+            "event_name": "exported.report$csv",
             "contact": {"user_id": user["user_id"]},
             "properties": {"plan": "pro", "seats": 5},
             "occurred_at": 1764000000,
         },
     )
-    assert result["name"] == "upgraded-plan"
-    stored = [e for e in emulator.events if e["name"] == "upgraded-plan"]
+    assert result["name"] == "exported-report-csv"
+    stored = [e for e in emulator.events if e["name"] == "exported-report-csv"]
     assert [e["properties"] for e in stored] == [{"plan": "pro", "seats": 5}]
     listed = await call(client, "list_events", {"limit": 1000})
-    mine = [e for e in listed["events"] if e["name"] == "upgraded-plan"]
+    mine = [e for e in listed["events"] if e["name"] == "exported-report-csv"]
     assert mine[0]["occurred_at"] == "2025-11-24T16:00:00Z"
     assert mine[0]["properties"] == {"plan": "pro", "seats": 5}
 
