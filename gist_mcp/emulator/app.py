@@ -144,7 +144,8 @@ class GistEmulator:
         second (a ``hang`` fault whose client is still connected, for instance).
         """
         sock = socket.create_server((host, port))
-        config = uvicorn.Config(self.app, lifespan="off", log_level="warning", timeout_graceful_shutdown=1)
+        # log_config=None: uvicorn's default would reconfigure its loggers for the whole process.
+        config = uvicorn.Config(self.app, lifespan="off", log_config=None, timeout_graceful_shutdown=1)
         server = uvicorn.Server(config)
         with sock:
             async with anyio.create_task_group() as tasks:
