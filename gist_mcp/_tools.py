@@ -90,12 +90,14 @@ async def execute(
         raise GistDeadlineError(deadline) from None
     except GistError:
         raise
+    except ExceptionGroup as group:
+        # Concurrent page fetches fail as a group; the model needs the first Gist failure.
+        failures = group.subgroup(GistError)
+        if failures is None:
+            raise _internal(op) from None
+        raise _first(failures) from None
     except Exception:
-        logger.exception("Internal error in %s", op.name)
-        raise GistError(
-            f"Internal error in gist-mcp while running {op.name}. "
-            "Try again; if it repeats, report it with the server log."
-        ) from None
+        raise _internal(op) from None
 
 
 async def call_operation(
@@ -112,3 +114,17 @@ async def call_operation(
         raise ToolError(str(error)) from None
     data = result.model_dump(mode="json")
     return CallToolResult(content=[TextContent(type="text", text=compact_json(data))], structured_content=data)
+
+
+def _internal(op: Operation) -> GistError:
+    """Log the exception being handled (traceback to stderr only) and say little to the caller."""
+    logger.exception("Internal error in %s", op.name)
+    return GistError(
+        f"Internal error in gist-mcp while running {op.name}. Try again; if it repeats, report it with the server log."
+    )
+
+
+def _first(group: BaseExceptionGroup[GistError]) -> GistError:
+    """The first leaf exception of a (possibly nested) exception group."""
+    first = group.exceptions[0]
+    return _first(first) if isinstance(first, BaseExceptionGroup) else first
