@@ -19,7 +19,7 @@ from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import CallToolResult, Resource
 from mcp.types import Tool as MCPTool
 
-from gist_mcp import __version__, resources
+from gist_mcp import __version__, _sdk, resources
 from gist_mcp._http import GistClient
 from gist_mcp._tools import call_operation, mcp_tool
 from gist_mcp.catalog import Operation, select
@@ -69,6 +69,7 @@ class GistServer(MCPServer[None]):
         self.operations: dict[str, Operation] = {op.name: op for op in select(settings.toolsets, settings.read_only)}
         self._tools = [mcp_tool(op) for op in self.operations.values()]
         resources.register(self)
+        self.subscriptions = _sdk.install(self)
 
     async def list_tools(self) -> list[MCPTool]:
         """The catalogue's tools for the toolsets and mode this server runs with."""
