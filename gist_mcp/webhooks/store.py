@@ -12,7 +12,7 @@ port; the others read the same file. So:
   inserts made by other processes.
 
 Retention (age and count) is applied when the store opens and on every insert, in the same transaction.
-Blocking SQLite calls run in worker threads over one connection guarded by a lock.
+Blocking SQLite calls run in worker threads over one connection, one call at a time.
 """
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ from __future__ import annotations
 import json
 import math
 import sqlite3
-import threading
 from collections.abc import AsyncGenerator, Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -103,8 +102,8 @@ class WebhookStore:
         self.poll_interval = poll_interval
         self._clock = clock
         self._conn: sqlite3.Connection | None = None
-        self._lock = threading.Lock()
-        self._arrived: anyio.Event | None = None
+        self._lock = anyio.Lock()  # FIFO: concurrent deliveries commit in arrival order, none starves
+        self._arrived = anyio.Event()
 
     @classmethod
     def from_settings(cls, settings: WebhookSettings) -> WebhookStore:
@@ -113,9 +112,10 @@ class WebhookStore:
 
     async def open(self) -> None:
         """Create the private directory and file if needed, set WAL mode and the schema, apply retention."""
-        await anyio.to_thread.run_sync(self._open)
+        async with self._lock:
+            self._conn = await anyio.to_thread.run_sync(self._connect)
 
-    def _open(self) -> None:
+    def _connect(self) -> sqlite3.Connection:
         private_dir(self.path.parent)
         private_file(self.path)  # SQLite gives its -wal and -shm files the database file's mode
         conn = sqlite3.connect(self.path, timeout=_BUSY_TIMEOUT, isolation_level=None, check_same_thread=False)
@@ -129,19 +129,14 @@ class WebhookStore:
         except BaseException:
             conn.close()
             raise
-        with self._lock:
-            self._conn = conn
+        return conn
 
     async def close(self) -> None:
         """Close the connection; later calls raise RuntimeError."""
-
-        def close() -> None:
-            with self._lock:
-                if self._conn is not None:
-                    self._conn.close()
-                    self._conn = None
-
-        await anyio.to_thread.run_sync(close)
+        async with self._lock:
+            if self._conn is not None:
+                await anyio.to_thread.run_sync(self._conn.close)
+                self._conn = None
 
     async def __aenter__(self) -> Self:
         await self.open()
@@ -153,15 +148,14 @@ class WebhookStore:
         await self.close()
 
     async def _run(self, work: Callable[[sqlite3.Connection], T]) -> T:
-        """Run `work` on the connection in a worker thread (not abandoned on cancel: a commit completes)."""
+        """Run `work` on the connection in a worker thread, one at a time.
 
-        def locked() -> T:
-            with self._lock:
-                if self._conn is None:
-                    raise RuntimeError("WebhookStore is not open")
-                return work(self._conn)
-
-        return await anyio.to_thread.run_sync(locked)
+        The thread is not abandoned when the caller is cancelled, so a started commit completes.
+        """
+        async with self._lock:
+            if self._conn is None:
+                raise RuntimeError("WebhookStore is not open")
+            return await anyio.to_thread.run_sync(work, self._conn)
 
     def _prune(self, conn: sqlite3.Connection, now_ms: int) -> None:
         """Drop events past the retention age, and keep at most the newest `max_events`.
@@ -199,17 +193,10 @@ class WebhookStore:
             self._wake()
         return event, inserted
 
-    def _arrival(self) -> anyio.Event:
-        """The event that the next insert through this store sets."""
-        if self._arrived is None:
-            self._arrived = anyio.Event()
-        return self._arrived
-
     def _wake(self) -> None:
         """Wake this process's waiters at once (other processes' waiters notice on their next poll)."""
-        if self._arrived is not None:
-            self._arrived.set()
-            self._arrived = None
+        self._arrived.set()
+        self._arrived = anyio.Event()
 
     async def get(self, event_id: str) -> WebhookEvent | None:
         """The event with this id, or None (never stored, or removed by retention)."""
@@ -228,14 +215,27 @@ class WebhookStore:
         row = await self._run(lambda conn: conn.execute("SELECT coalesce(max(seq), 0) FROM webhook_events").fetchone())
         return row[0]
 
-    async def _after(self, after_seq: int, topic: str | None, limit: int) -> list[WebhookEvent]:
-        """Up to `limit` events with seq greater than `after_seq`, oldest first."""
-        where, params = "seq > ?", [after_seq]
-        if topic is not None:
-            where, params = "topic = ? AND seq > ?", [topic, after_seq]
-        rows = await self._run(
-            lambda conn: conn.execute(f"{_SELECT} WHERE {where} ORDER BY seq LIMIT ?", (*params, limit)).fetchall()
-        )
+    async def _select(
+        self,
+        *,
+        topic: str | None = None,
+        since: datetime | None = None,
+        after_seq: int | None = None,
+        before_seq: int | None = None,
+        newest_first: bool,
+        limit: int,
+    ) -> list[WebhookEvent]:
+        """Up to `limit` events matching every filter given, in seq order."""
+        filters = {
+            "topic = ?": topic,
+            "received_ms >= ?": None if since is None else _to_ms(since),
+            "seq > ?": after_seq,
+            "seq < ?": before_seq,
+        }
+        given = {clause: value for clause, value in filters.items() if value is not None}
+        where = f" WHERE {' AND '.join(given)}" if given else ""
+        sql = f"{_SELECT}{where} ORDER BY seq {'DESC' if newest_first else 'ASC'} LIMIT ?"
+        rows = await self._run(lambda conn: conn.execute(sql, (*given.values(), limit)).fetchall())
         return [_event(row) for row in rows]
 
     async def wait(
@@ -254,8 +254,8 @@ class WebhookStore:
             after_seq = await self.latest_seq()
         with anyio.move_on_after(timeout):
             while True:
-                arrival = self._arrival()  # taken before the query, so an insert during it still wakes us
-                events = await self._after(after_seq, topic, limit)
+                arrival = self._arrived  # taken before the query, so an insert during it still wakes us
+                events = await self._select(topic=topic, after_seq=after_seq, newest_first=False, limit=limit)
                 if events:
                     return events
                 with anyio.move_on_after(self.poll_interval):
@@ -286,18 +286,5 @@ class WebhookStore:
         Filters: exact `topic`; received at or after `since`; `before_seq` continues a previous page
         (pass the `seq` of its last event).
         """
-        clauses: list[str] = []
-        params: list[object] = []
-        for clause, value in (
-            ("topic = ?", topic),
-            ("received_ms >= ?", None if since is None else _to_ms(since)),
-            ("seq < ?", before_seq),
-        ):
-            if value is not None:
-                clauses.append(clause)
-                params.append(value)
-        where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
-        rows = await self._run(
-            lambda conn: conn.execute(f"{_SELECT}{where} ORDER BY seq DESC LIMIT ?", (*params, limit + 1)).fetchall()
-        )
-        return [_event(row) for row in rows[:limit]], len(rows) > limit
+        events = await self._select(topic=topic, since=since, before_seq=before_seq, newest_first=True, limit=limit + 1)
+        return events[:limit], len(events) > limit
