@@ -18,6 +18,7 @@ from gist_mcp.webhooks.receiver import (
     hide_token_in_access_log,
     receiver_routes,
     serve_receiver,
+    signature,
     signature_matches,
 )
 from gist_mcp.webhooks.store import WebhookStore
@@ -34,5 +35,6 @@ __all__ = [
     "hide_token_in_access_log",
     "receiver_routes",
     "serve_receiver",
+    "signature",
     "signature_matches",
 ]

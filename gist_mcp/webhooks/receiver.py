@@ -43,12 +43,16 @@ logger = logging.getLogger(__name__)
 OnEvent = Callable[[WebhookEvent], Awaitable[None]]
 
 
+def signature(secret: str, body: bytes) -> str:
+    """The `X-Gist-Signature` value for `body`: `sha256=<hex HMAC-SHA256 keyed with secret>`."""
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
 def signature_matches(secret: str, body: bytes, header: str | None) -> bool:
-    """Whether `header` is `sha256=<hex HMAC-SHA256 of body keyed with secret>` (constant-time compare)."""
+    """Whether `header` is the signature of `body` (hex in either case; constant-time compare)."""
     if header is None:
         return False
-    expected = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-    return hmac.compare_digest(expected.encode(), header.strip().lower().encode())
+    return hmac.compare_digest(signature(secret, body).encode(), header.strip().lower().encode())
 
 
 def _reject_constant(name: str) -> None:
@@ -209,7 +213,7 @@ async def serve_receiver(
     except OSError as error:
         logger.warning(
             "Webhook receiver not started: cannot listen on %s:%d (%s). Another gist-mcp process probably "
-            "receives webhooks; this one serves MCP without a receiver and reads the shared store.",
+            "receives the webhooks into the shared store; going on without a receiver.",
             host,
             port,
             error.strerror or error,
