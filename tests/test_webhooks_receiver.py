@@ -109,6 +109,17 @@ async def test_a_redelivered_event_is_acknowledged_again_and_stored_once(
     assert await stored_ids(store) == ["evt_1"]
 
 
+async def test_events_received_before_a_restart_are_kept_and_recognised_when_redelivered(
+    settings: WebhookSettings,
+) -> None:
+    for expected_duplicate in (False, True):
+        async with WebhookStore.from_settings(settings) as store, client_for(store, settings) as client:
+            response = await client.post(settings.receiver_path, json=EVENT)
+
+            assert response.json()["duplicate"] is expected_duplicate
+            assert await stored_ids(store) == ["evt_1"]
+
+
 @pytest.mark.parametrize(
     ("header", "status"),
     [
