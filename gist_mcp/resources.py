@@ -41,7 +41,7 @@ def register(server: GistServer) -> None:
     """Add the segment and campaign resources of the toolsets the server has on."""
     get_segment, list_segments = segments.SEGMENT_OPERATIONS
     get_campaign, list_campaigns = segments.CAMPAIGN_OPERATIONS
-    if "segments" in server.settings.toolsets:
+    if "segments" in server.gist_settings.toolsets:
 
         @server.resource("gist://segments", name="segments", title="All segments", mime_type=JSON)
         async def all_segments() -> str:
@@ -55,7 +55,7 @@ def register(server: GistServer) -> None:
             args = {"segment_id": segment_id, "include_count": True}
             return await _read(server, get_segment, args, f"gist://segments/{segment_id}")
 
-    if "campaigns" in server.settings.toolsets:
+    if "campaigns" in server.gist_settings.toolsets:
 
         @server.resource("gist://campaigns", name="campaigns", title="All campaigns", mime_type=JSON)
         async def all_campaigns() -> str:
@@ -76,7 +76,7 @@ async def concrete_resources(server: GistServer) -> list[Resource]:
         ("campaigns", segments.CAMPAIGN_OPERATIONS[1], "campaign"),
     ]
     for plural, op, singular in kinds:
-        if plural not in server.settings.toolsets:
+        if plural not in server.gist_settings.toolsets:
             continue
         try:
             result = await execute(

@@ -64,7 +64,7 @@ class GistServer(MCPServer[None]):
             website_url="https://github.com/gist-mcp/gist-mcp",
             lifespan=_lifespan,
         )
-        self.settings = settings
+        self.gist_settings = settings
         self.gist = GistClient(settings, transport=transport)
         self.operations: dict[str, Operation] = {op.name: op for op in select(settings.toolsets, settings.read_only)}
         self._tools = [mcp_tool(op) for op in self.operations.values()]

@@ -20,7 +20,9 @@ async def test_unknown_contact_is_404_with_a_next_step(client: Client) -> None:
     assert "list_users" in text
 
 
-async def test_wrong_key_is_401_naming_the_setting(emulator: GistEmulator, make_server: Callable[..., GistServer]) -> None:
+async def test_wrong_key_is_401_naming_the_setting(
+    emulator: GistEmulator, make_server: Callable[..., GistServer]
+) -> None:
     from pydantic import SecretStr
 
     server = make_server(api_key=SecretStr("sk_wrong"))

@@ -1,0 +1,130 @@
+"""The real command: `gist-mcp` as a stdio subprocess and as a Streamable HTTP server, against the
+emulator on a loopback socket (the same path a real Gist key takes), plus its start-up errors."""
+
+from __future__ import annotations
+
+import os
+import shlex
+import socket
+import subprocess
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import anyio
+import httpx
+import pytest
+from mcp import Client, StdioServerParameters
+
+from gist_mcp.emulator import GistEmulator
+from tests.conftest import CANARY_KEY, MODES, call
+
+pytestmark = pytest.mark.anyio
+COMMAND = [sys.executable, "-m", "gist_mcp"]
+
+
+@pytest.fixture
+async def gist_url() -> AsyncIterator[str]:
+    async with GistEmulator(api_keys=(CANARY_KEY,)).serve() as url:
+        yield url
+
+
+def server_env(gist_url: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GIST_")}
+    return env | {"GIST_API_KEY": CANARY_KEY, "GIST_API_BASE_URL": gist_url}
+
+
+@pytest.mark.parametrize("mode", MODES)
+async def test_stdio_subprocess_serves_tools_and_never_logs_the_key(gist_url: str, tmp_path: Path, mode: str) -> None:
+    stderr = tmp_path / "stderr.log"
+    command = " ".join(shlex.quote(part) for part in [*COMMAND, "--log-level", "DEBUG"])
+    params = StdioServerParameters(
+        command="bash", args=["-c", f"exec {command} 2>{shlex.quote(str(stderr))}"], env=server_env(gist_url)
+    )
+    with anyio.fail_after(60):
+        async with Client(params, mode=mode) as client:
+            names = {tool.name for tool in (await client.list_tools()).tools}
+            assert "get_user" in names
+            users = await call(client, "list_users", {"limit": 3})
+            assert users["count"] == 3
+            user = await call(client, "get_user", {"user": {"id": users["users"][0]["id"]}})
+            assert user["id"] == users["users"][0]["id"]
+    log = stderr.read_text()
+    assert "GET /contacts" in log
+    assert CANARY_KEY not in log
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.mark.parametrize("mode", MODES)
+async def test_streamable_http_server_serves_tools(gist_url: str, mode: str) -> None:
+    port = free_port()
+    process = await anyio.open_process(
+        [*COMMAND, "--transport", "http", "--port", str(port)], env=server_env(gist_url), stdout=subprocess.DEVNULL
+    )
+    try:
+        with anyio.fail_after(30):
+            async with httpx.AsyncClient() as http:
+                while True:
+                    try:
+                        if (await http.get(f"http://127.0.0.1:{port}/health")).status_code == 200:
+                            break
+                    except httpx.TransportError:
+                        await anyio.sleep(0.1)
+            async with Client(f"http://127.0.0.1:{port}/mcp", mode=mode) as client:
+                segments = await call(client, "list_segments", {})
+                assert segments["count"] > 0
+                resource = await client.read_resource("gist://campaigns")
+                assert "campaigns" in resource.contents[0].text  # type: ignore[union-attr]
+    finally:
+        process.terminate()
+        await process.wait()
+
+
+def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    base = {k: v for k, v in os.environ.items() if not k.startswith("GIST_")}
+    return subprocess.run([*COMMAND, *args], env=base | (env or {}), capture_output=True, text=True, timeout=60)
+
+
+def test_missing_key_exits_2_with_one_line_naming_the_variable() -> None:
+    done = run_cli()
+    assert done.returncode == 2
+    assert done.stdout == ""
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1
+    assert "GIST_API_KEY" in lines[0]
+    assert "Settings > API & Webhooks > API Key" in lines[0]
+
+
+def test_bundle_placeholder_key_counts_as_missing() -> None:
+    done = run_cli(env={"GIST_API_KEY": "${user_config.api_key}"})
+    assert done.returncode == 2
+
+
+def test_unknown_toolset_exits_2_listing_the_valid_ones() -> None:
+    done = run_cli("--toolsets", "users,bogus", "tools")
+    assert done.returncode == 2
+    assert "bogus" in done.stderr
+    assert "users, leads, tags" in done.stderr
+
+
+def test_tools_and_version_need_no_key() -> None:
+    tools = run_cli("tools", "--toolsets", "tags", "--read-only")
+    assert tools.returncode == 0
+    assert tools.stdout.split()[0] == "list_tags"
+    assert len(tools.stdout.strip().splitlines()) == 1
+    assert run_cli("--version").stdout.startswith("gist-mcp ")
+
+
+def test_call_prints_json_and_fails_with_status_1() -> None:
+    ok = run_cli("--sandbox", "call", "list_tags", '{"limit": 2}')
+    assert ok.returncode == 0, ok.stderr
+    assert '"count": 2' in ok.stdout
+    bad = run_cli("call", "--sandbox", "get_user", '{"user": {"id": 1}}')
+    assert bad.returncode == 1
+    assert "404" in bad.stderr
+    assert bad.stdout == ""
