@@ -119,7 +119,7 @@ def install(server: GistServer) -> Subscriptions:
         if not isinstance(ref, ResourceTemplateReference) or ref.uri not in _TEMPLATES:
             return None
         name, op, toolset = _TEMPLATES[ref.uri]
-        if argument.name != name or toolset not in server.settings.toolsets:
+        if argument.name != name or toolset not in server.gist_settings.toolsets:
             return None
         return await complete_ids(server, op, toolset, argument.value)
 
