@@ -1,0 +1,110 @@
+"""Renders the catalogue into the README's tools table and manifest.json's `tools` list.
+
+Both are generated from `CATALOG`, never edited by hand: `python -m gist_mcp._render --write`
+rewrites them in place, `--check` exits 1 (naming that command) when either is stale. Run it from
+the repository root, or pass `--root`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from gist_mcp.catalog import CATALOG, Operation
+
+BEGIN = "<!-- BEGIN TOOLS -->"
+END = "<!-- END TOOLS -->"
+FIX_COMMAND = "python -m gist_mcp._render --write"
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z`(])")
+
+
+def first_sentence(text: str) -> str:
+    """The description up to its first sentence end: the summary for tables and install UIs."""
+    return _SENTENCE_END.split(text.strip(), maxsplit=1)[0]
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def _hints(op: Operation) -> tuple[str, str]:
+    return ("yes" if op.read_only else "", "yes" if op.destructive else "")
+
+
+def render_tools_table(operations: Sequence[Operation] = CATALOG) -> str:
+    """The Markdown table of every tool, in catalogue order."""
+    lines = [
+        "| tool | toolset | what it does | Gist call | read-only | destructive |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    for op in operations:
+        read_only, destructive = _hints(op)
+        cells = [f"`{op.name}`", op.toolset, first_sentence(op.description), op.gist_call, read_only, destructive]
+        lines.append("| " + " | ".join(_cell(cell) for cell in cells) + " |")
+    return "\n".join(lines)
+
+
+def render_manifest_tools(operations: Sequence[Operation] = CATALOG) -> list[dict[str, str]]:
+    """manifest.json's `tools`: name and summary of every tool (toolsets may hide some at runtime)."""
+    return [{"name": op.name, "description": first_sentence(op.description)} for op in operations]
+
+
+def render_readme(readme: str) -> str:
+    """`readme` with the text between the TOOLS markers replaced by the current table.
+
+    Raises:
+        ValueError: the markers are missing or out of order.
+    """
+    start, end = readme.find(BEGIN), readme.find(END)
+    if start < 0 or end < start:
+        raise ValueError(f"README.md needs the markers {BEGIN} and {END}, in that order.")
+    return readme[: start + len(BEGIN)] + "\n" + render_tools_table() + "\n" + readme[end:]
+
+
+def render_manifest(manifest: str) -> str:
+    """`manifest` (JSON text) with its `tools` list rendered, formatted as the repository keeps it."""
+    data: dict[str, Any] = json.loads(manifest)
+    data["tools"] = render_manifest_tools()
+    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+
+
+def stale_files(root: Path) -> dict[Path, str]:
+    """Each generated file under `root` whose content differs from its rendering, with the rendering."""
+    stale: dict[Path, str] = {}
+    for name, render in (("README.md", render_readme), ("manifest.json", render_manifest)):
+        path = root / name
+        current = path.read_text(encoding="utf-8")
+        rendered = render(current)
+        if rendered != current:
+            stale[path] = rendered
+    return stale
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """`--write` rewrites the stale files; `--check` reports them and exits 1."""
+    parser = argparse.ArgumentParser(prog="python -m gist_mcp._render", description=__doc__)
+    mode = parser.add_mutually_exclusive_group(required=True)
+    mode.add_argument("--write", action="store_true", help="rewrite README.md and manifest.json in place")
+    mode.add_argument("--check", action="store_true", help="exit 1 if either is stale")
+    parser.add_argument("--root", type=Path, default=Path.cwd(), help="repository root (default: cwd)")
+    args = parser.parse_args(argv)
+    stale = stale_files(args.root)
+    if args.write:
+        for path, text in stale.items():
+            path.write_text(text, encoding="utf-8")
+            print(f"rewrote {path}")
+        return 0
+    if stale:
+        names = ", ".join(path.name for path in stale)
+        print(f"{names} out of date with the catalogue: run `{FIX_COMMAND}`", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
