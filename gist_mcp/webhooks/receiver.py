@@ -20,7 +20,7 @@ import socket
 import sys
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import anyio
 import uvicorn
@@ -55,7 +55,7 @@ def signature_matches(secret: str, body: bytes, header: str | None) -> bool:
     return hmac.compare_digest(signature(secret, body).encode(), header.strip().lower().encode())
 
 
-def _reject_constant(name: str) -> None:
+def _reject_constant(name: str) -> NoReturn:
     raise ValueError(f"{name} is not JSON")
 
 
@@ -114,11 +114,11 @@ class _Receiver:
         if payload is None:
             return _reject(400, "body is not a JSON object")
         event, inserted = await self._store.add(payload)
-        if not inserted:
-            logger.info("Webhook event %s (topic %s) was already stored: redelivery ignored", event.id, event.topic)
-        else:
+        if inserted:
             logger.info("Stored webhook event %s (topic %s)", event.id, event.topic)
             await self._notify(event)
+        else:
+            logger.info("Webhook event %s (topic %s) was already stored: redelivery ignored", event.id, event.topic)
         return JSONResponse({"id": event.id, "topic": event.topic, "duplicate": not inserted})
 
     async def _notify(self, event: WebhookEvent) -> None:
@@ -155,9 +155,8 @@ def hide_token_in_access_log(token: str) -> Iterator[None]:
 
 def _bind(host: str, port: int) -> socket.socket:
     """A socket bound to host:port; OSError when another process already listens there."""
-    family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)[
-        0
-    ]
+    addresses = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    family, kind, proto, _, address = addresses[0]
     sock = socket.socket(family, kind, proto)
     try:
         if os.name != "nt":  # rebind over TIME_WAIT after a restart; on Windows this flag would steal the port
