@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
-from typing import Any
+from typing import Any, get_args
 
 import anyio
 from mcp.server.mcpserver.exceptions import ToolError
@@ -46,21 +46,40 @@ def mcp_tool(op: Operation) -> MCPTool:
 
 def describe_validation_error(op: Operation, error: ValidationError) -> str:
     """One line per problem, each naming the argument (dotted for nested ones), without pydantic's URLs."""
-    allowed = ", ".join(op.input.model_fields)
     problems: list[str] = []
     for item in error.errors(include_url=False, include_input=False):
-        where = ".".join(str(part) for part in item["loc"]) or "arguments"
+        loc = item["loc"]
+        where = ".".join(str(part) for part in loc) or "arguments"
         kind = item["type"]
         if kind == "extra_forbidden":
-            if len(item["loc"]) == 1:
-                problems.append(f"{where}: unknown argument (this tool takes: {allowed})")
-            else:
-                problems.append(f"{where}: unknown key here")
+            allowed = ", ".join(_fields_at(op.input, loc[:-1]))
+            noun = "argument" if len(loc) == 1 else "key"
+            problems.append(f"{where}: unknown {noun} (allowed: {allowed})")
         elif kind == "missing":
             problems.append(f"{where}: required")
         else:
             problems.append(f"{where}: {item['msg'].removeprefix('Value error, ')}")
     return f"Invalid arguments for {op.name}: " + "; ".join(problems)
+
+
+def _fields_at(model: type[BaseModel], path: tuple[int | str, ...]) -> list[str]:
+    """The field names of the (nested) model at `path` inside `model`, for "allowed:" hints."""
+    current: Any = model
+    for part in path:
+        if isinstance(part, int):
+            continue
+        field = current.model_fields.get(part) if isinstance(current, type) else None
+        if field is None:
+            return []
+        current = _model_in(field.annotation)
+    return list(current.model_fields) if isinstance(current, type) and issubclass(current, BaseModel) else []
+
+
+def _model_in(annotation: Any) -> Any:
+    """The BaseModel inside `X | None` or `list[X]` (or the annotation itself)."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    return next((m for arg in get_args(annotation) if (m := _model_in(arg)) is not None), None)
 
 
 def compact_json(data: Any) -> str:

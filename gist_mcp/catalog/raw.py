@@ -59,7 +59,7 @@ class ApiRequestInput(Input):
     method: Literal["GET", "POST", "PUT", "PATCH", "DELETE"] = Field(description="HTTP method.")
     path: str = Field(min_length=1, max_length=2000, description=_PATH_DOC)
     query: dict[str, str | int | float | bool] | None = Field(None, description="Query parameters.")
-    body: dict[str, Any] | list[Any] | None = Field(None, description="JSON body (POST, PUT, PATCH).")
+    body: dict[str, Any] | None = Field(None, description="JSON object body (POST, PUT, PATCH).")
     headers: dict[str, str] | None = Field(
         None, description="Extra headers (not Authorization, Host or Content-Length)."
     )
