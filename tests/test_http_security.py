@@ -1,0 +1,137 @@
+"""Exposure of the Streamable HTTP transport: bearer token, Host / Origin checks, /health, the CLI guard."""
+
+from __future__ import annotations
+
+import functools
+import os
+import socket
+import subprocess
+import sys
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+
+import anyio
+import httpx
+import httpx2
+import pytest
+import uvicorn
+from mcp import Client
+from mcp.client.streamable_http import streamable_http_client
+from starlette.types import ASGIApp
+
+from gist_mcp.emulator import GistEmulator
+from gist_mcp.http_app import build_http_app
+from gist_mcp.server import GistServer
+from tests.conftest import CANARY_KEY, call
+
+pytestmark = pytest.mark.anyio
+
+TOKEN = "mcp-token-7c1e9b"
+INIT = {
+    "jsonrpc": "2.0",
+    "id": 1,
+    "method": "initialize",
+    "params": {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "t", "version": "0"}},
+}
+MCP_HEADERS = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
+
+
+@asynccontextmanager
+async def serving(app: ASGIApp) -> AsyncIterator[str]:
+    """Run `app` under uvicorn on a free loopback port (listening before the URL is yielded)."""
+    sock = socket.create_server(("127.0.0.1", 0))
+    server = uvicorn.Server(uvicorn.Config(app, lifespan="on", log_level="warning", timeout_graceful_shutdown=1))
+    with sock:
+        async with anyio.create_task_group() as tasks:
+            tasks.start_soon(functools.partial(server.serve, sockets=[sock]))
+            try:
+                yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+            finally:
+                server.should_exit = True
+
+
+def a_user_id(emulator: GistEmulator) -> int:
+    return next(c["id"] for c in emulator.contacts.values() if c.get("type") == "user")
+
+
+async def test_token_is_required_on_mcp(make_server: Callable[..., GistServer], emulator: GistEmulator) -> None:
+    app = build_http_app(make_server(), host="127.0.0.1", auth_token=TOKEN)
+    async with serving(app) as base_url, httpx.AsyncClient(base_url=base_url) as http:
+        missing = await http.post("/mcp", json=INIT, headers=MCP_HEADERS)
+        assert missing.status_code == 401
+        assert missing.headers["www-authenticate"].lower().startswith("bearer")
+        wrong = await http.post("/mcp", json=INIT, headers={**MCP_HEADERS, "Authorization": "Bearer nope"})
+        assert wrong.status_code == 401
+        basic = await http.post("/mcp", json=INIT, headers={**MCP_HEADERS, "Authorization": f"Basic {TOKEN}"})
+        assert basic.status_code == 401
+        assert TOKEN not in missing.text + wrong.text + basic.text
+        health = await http.get("/health")
+        assert health.status_code == 200
+        assert health.json() == {"status": "ok"}
+        before = len(emulator.requests)
+
+        async with (
+            httpx2.AsyncClient(headers={"Authorization": f"Bearer {TOKEN}"}) as authed,
+            Client(streamable_http_client(f"{base_url}/mcp", http_client=authed), cache=None) as client,
+        ):
+            result = await call(client, "get_user", {"user": {"id": a_user_id(emulator)}})
+        assert result["type"] == "user"
+        assert len(emulator.requests) == before + 1
+        assert emulator.requests[-1].headers["authorization"] == f"Bearer {CANARY_KEY}"
+
+
+async def test_public_bind_rejects_forged_host_and_origin(make_server: Callable[..., GistServer]) -> None:
+    app = build_http_app(
+        make_server(),
+        host="0.0.0.0",
+        auth_token=TOKEN,
+        allowed_hosts=["mcp.example.com"],
+        allowed_origins=["https://claude.ai"],
+    )
+    headers = {**MCP_HEADERS, "Authorization": f"Bearer {TOKEN}"}
+    async with serving(app) as base_url, httpx.AsyncClient(base_url=base_url) as http:
+        forged_host = await http.post("/mcp", json=INIT, headers={**headers, "Host": "evil.example.com"})
+        assert forged_host.status_code == 421
+        forged_origin = await http.post(
+            "/mcp", json=INIT, headers={**headers, "Host": "mcp.example.com", "Origin": "https://evil.example.com"}
+        )
+        assert forged_origin.status_code == 403
+        good = await http.post(
+            "/mcp", json=INIT, headers={**headers, "Host": "mcp.example.com", "Origin": "https://claude.ai"}
+        )
+        assert good.status_code == 200
+        health = await http.get("/health", headers={"Host": "mcp.example.com"})
+        assert health.status_code == 200
+
+
+async def test_loopback_bind_rejects_a_forged_host(make_server: Callable[..., GistServer]) -> None:
+    app = build_http_app(make_server(), host="127.0.0.1", auth_token=None)
+    async with serving(app) as base_url, httpx.AsyncClient(base_url=base_url) as http:
+        forged = await http.post("/mcp", json=INIT, headers={**MCP_HEADERS, "Host": "evil.example.com"})
+        assert forged.status_code == 421
+
+
+def test_public_bind_without_a_token_exits_2() -> None:
+    env = {k: v for k, v in os.environ.items() if k != "GIST_MCP_AUTH_TOKEN"}
+    env["GIST_API_KEY"] = CANARY_KEY
+    done = subprocess.run(
+        [sys.executable, "-m", "gist_mcp", "--transport", "http", "--host", "0.0.0.0", "--port", "1"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2
+    assert "GIST_MCP_AUTH_TOKEN" in done.stderr
+    assert "Serving" not in done.stderr
+    assert CANARY_KEY not in done.stderr + done.stdout
+
+
+@pytest.mark.parametrize("mode", ["legacy", "auto"])
+async def test_stateless_mode_serves_a_call(
+    make_server: Callable[..., GistServer], emulator: GistEmulator, mode: str
+) -> None:
+    app = build_http_app(make_server(), host="127.0.0.1", auth_token=None, stateless=True)
+    async with serving(app) as base_url, Client(f"{base_url}/mcp", mode=mode, cache=None) as client:  # type: ignore[arg-type]
+        result = await call(client, "get_user", {"user": {"id": a_user_id(emulator)}})
+    assert result["type"] == "user"
