@@ -12,7 +12,9 @@ from mcp.types import ResourceTemplateReference, ResourceUpdatedNotification
 
 from gist_mcp.emulator import GistEmulator
 from gist_mcp.server import GistServer
-from tests.conftest import MODES
+
+MODES = ["legacy", "auto"]
+"""The 2025-11-25 handshake era and the stateless 2026-07-28 era."""
 
 pytestmark = [
     pytest.mark.anyio,
