@@ -129,7 +129,7 @@ def install(server: GistServer) -> Subscriptions:
 async def complete_ids(server: GistServer, op: Any, plural: str, prefix: str) -> Completion:
     """Ids from `op` (a list operation) starting with `prefix`; a Gist failure gives no values."""
     try:
-        result = await execute(op, server.gist, {"limit": 1000})
+        result = await execute(op, server.tool_context(), {"limit": 1000})
     except GistError as error:
         logger.warning("completion: could not list %s from Gist: %s", plural, error)
         return Completion(values=[])

@@ -18,10 +18,9 @@ from mcp.types import CallToolResult, TextContent, ToolAnnotations
 from mcp.types import Tool as MCPTool
 from pydantic import BaseModel, ValidationError
 
-from gist_mcp._http import GistClient, deadline_scope
+from gist_mcp._http import deadline_scope
 from gist_mcp._schema import input_schema, output_schema
 from gist_mcp.catalog import Operation, ToolContext
-from gist_mcp.catalog._operation import Progress
 from gist_mcp.errors import GistDeadlineError, GistError, GistUsageError
 
 logger = logging.getLogger("gist_mcp.tools")
@@ -87,9 +86,7 @@ def compact_json(data: Any) -> str:
     return json.dumps(data, separators=(",", ":"), ensure_ascii=False)
 
 
-async def execute(
-    op: Operation, gist: GistClient, arguments: dict[str, Any], progress: Progress | None = None
-) -> BaseModel:
+async def execute(op: Operation, context: ToolContext, arguments: dict[str, Any]) -> BaseModel:
     """Validate `arguments`, run `op` within the call deadline, and return its result model.
 
     Raises:
@@ -100,8 +97,7 @@ async def execute(
         args = op.input.model_validate(arguments)
     except ValidationError as error:
         raise GistUsageError(describe_validation_error(op, error)) from None
-    deadline = gist.settings.deadline
-    context = ToolContext(gist, progress) if progress else ToolContext(gist)
+    deadline = op.deadline(args) if op.deadline else context.gist.settings.deadline
     try:
         with deadline_scope(deadline), anyio.fail_after(deadline + 0.5):
             return await op.run(context, args)
@@ -119,16 +115,14 @@ async def execute(
         raise _internal(op) from None
 
 
-async def call_operation(
-    op: Operation, gist: GistClient, arguments: dict[str, Any], progress: Progress | None = None
-) -> CallToolResult:
+async def call_operation(op: Operation, context: ToolContext, arguments: dict[str, Any]) -> CallToolResult:
     """Run a tool call: its result as structuredContent plus the same compact JSON as text.
 
     Raises:
         ToolError: for every failure, with the text the model reads (the SDK makes it an isError result).
     """
     try:
-        result = await execute(op, gist, arguments, progress)
+        result = await execute(op, context, arguments)
     except GistError as error:
         raise ToolError(str(error)) from None
     data = result.model_dump(mode="json")

@@ -12,6 +12,7 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import anyio
 import httpx
@@ -20,6 +21,9 @@ from pydantic import SecretStr
 from gist_mcp import __version__
 from gist_mcp.errors import GistConfigError
 from gist_mcp.settings import TOOLSETS, Settings, parse_toolsets
+
+if TYPE_CHECKING:
+    from gist_mcp.server import GistServer
 
 SANDBOX_KEY = "sandbox-key"
 SANDBOX_URL = "http://sandbox.gist.invalid"
@@ -81,6 +85,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--port", type=int, default=8000, help="HTTP port (default 8000)")
     parser.add_argument("--stateless", action="store_true", help="HTTP without sessions, for several replicas")
     parser.add_argument(
+        "--webhook-port", type=int, metavar="PORT", help="stdio mode: receive Gist webhooks on this port"
+    )
+    parser.add_argument(
+        "--webhook-host", default="127.0.0.1", help="address of the webhook listener (default 127.0.0.1)"
+    )
+    parser.add_argument(
         "--allowed-host",
         action="append",
         default=[],
@@ -93,6 +103,9 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="command")
     tools = commands.add_parser("tools", help="print the tool catalogue (no key needed)")
     _common(tools, sub=True)
+    url = commands.add_parser("webhook-url", help="print the URL to paste into Gist's webhook settings")
+    url.add_argument("--public-url", help="the public https:// address that reaches this server (tunnel, proxy)")
+    url.add_argument("--port", type=int, default=8000, help="local port when no --public-url (default 8000)")
     call = commands.add_parser("call", help="run one tool and print its result as JSON")
     _common(call, sub=True)
     call.add_argument("tool", help="tool name, e.g. get_user")
@@ -112,17 +125,25 @@ def load_settings(args: argparse.Namespace, environ: os._Environ[str] | dict[str
     return settings
 
 
-def sandbox_transport() -> httpx.AsyncBaseTransport:
-    """The emulator, in process: no port, no network."""
-    from gist_mcp.emulator import GistEmulator
+def build_server(settings: Settings, listen: tuple[str, int] | None = None) -> GistServer:
+    """The server for these settings: the sandbox's emulator in process, the Watch Events hub if on.
 
-    return httpx.ASGITransport(app=GistEmulator(api_keys=(SANDBOX_KEY,)).app)
-
-
-def _server(settings: Settings):
+    In the sandbox the emulator sends its webhooks through the real receiver, in process, into a
+    store of its own. Imported lazily so that --help, --version and `tools` stay instant.
+    """
     from gist_mcp.server import create_server
+    from gist_mcp.watch import deliver_in_process, hub_from_env
 
-    return create_server(settings, transport=sandbox_transport() if settings.sandbox else None)
+    hub = hub_from_env(sandbox=settings.sandbox, listen=listen) if "webhooks" in settings.toolsets else None
+    transport = None
+    if settings.sandbox:
+        from gist_mcp.emulator import GistEmulator
+
+        emulator = GistEmulator(api_keys=(SANDBOX_KEY,))
+        if hub is not None:
+            emulator.webhook_sink = deliver_in_process(hub)
+        transport = httpx.ASGITransport(app=emulator.app)
+    return create_server(settings, transport=transport, webhooks=hub)
 
 
 def print_tools(settings: Settings) -> None:
@@ -132,6 +153,22 @@ def print_tools(settings: Settings) -> None:
     for op in select(settings.toolsets, settings.read_only):
         mode = "read-only" if op.read_only else ("destructive" if op.destructive else "writes")
         print(f"{op.name:<16} {op.toolset:<10} {mode:<12} {op.title}")
+
+
+def print_webhook_url(public_url: str | None, port: int) -> int:
+    """Print the receiver URL (it holds the token: treat it like a password)."""
+    from gist_mcp.webhooks import WebhookSettings
+
+    settings = WebhookSettings.from_env()
+    base = (public_url or f"http://127.0.0.1:{port}").rstrip("/")
+    print(base + settings.receiver_path)
+    if not public_url:
+        print(
+            "gist-mcp: Gist needs a public https:// address: expose this port with a tunnel or reverse proxy "
+            "and pass it as --public-url (README: Watch Events).",
+            file=sys.stderr,
+        )
+    return 0
 
 
 def run_call(settings: Settings, tool: str, arguments: str) -> int:
@@ -144,7 +181,7 @@ def run_call(settings: Settings, tool: str, arguments: str) -> int:
     if not isinstance(args, dict):
         print("gist-mcp: arguments must be a JSON object", file=sys.stderr)
         return 2
-    server = _server(settings)
+    server = build_server(settings)
 
     async def call() -> int:
         from mcp import Client
@@ -163,7 +200,8 @@ def run_call(settings: Settings, tool: str, arguments: str) -> int:
 
 def serve(settings: Settings, args: argparse.Namespace) -> int:
     """Run the MCP server on the chosen transport until it is stopped."""
-    server = _server(settings)
+    listen = (args.webhook_host, args.webhook_port) if args.webhook_port is not None else None
+    server = build_server(settings, listen if args.transport == "stdio" else None)
     if args.transport == "stdio":
         server.run()
         return 0
@@ -184,6 +222,7 @@ def serve(settings: Settings, args: argparse.Namespace) -> int:
         allowed_hosts=args.allowed_host,
         allowed_origins=args.allowed_origin,
         stateless=args.stateless,
+        extra_routes=server.webhooks.routes() if server.webhooks is not None else (),
     )
     logging.getLogger("gist_mcp").warning("Serving MCP on http://%s:%s/mcp", args.host, args.port)
     uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level.lower(), access_log=False)
@@ -201,6 +240,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "tools":
             print_tools(settings)
             return 0
+        if args.command == "webhook-url":
+            return print_webhook_url(args.public_url, args.port)
         if settings.api_key is None:
             print(NO_KEY, file=sys.stderr)
             return 2

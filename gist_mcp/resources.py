@@ -1,4 +1,4 @@
-"""Segments and campaigns as MCP resources, read through the same catalogue operations as the tools.
+"""Segments, campaigns and webhook events as MCP resources, read through the same operations as the tools.
 
 `resources/list` names the concrete URI of every segment and campaign (a host's resource picker
 can only offer URIs it was given); if Gist cannot be reached then, the list still has the
@@ -14,7 +14,7 @@ from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError
 from mcp.types import Resource
 
 from gist_mcp._tools import compact_json, execute
-from gist_mcp.catalog import segments
+from gist_mcp.catalog import segments, webhooks
 from gist_mcp.catalog._operation import Operation
 from gist_mcp.errors import GistError, NotFoundError
 
@@ -23,13 +23,15 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger("gist_mcp.resources")
 JSON = "application/json"
+EVENTS_URI = "gist://webhook-events"
+LATEST_EVENTS = 50
 LISTED_PER_KIND = 200
 """Concrete URIs offered per kind in resources/list; the collection resources hold all."""
 
 
 async def _read(server: GistServer, op: Operation, arguments: dict[str, Any], uri: str) -> str:
     try:
-        result = await execute(op, server.gist, arguments)
+        result = await execute(op, server.tool_context(), arguments)
     except NotFoundError as error:
         raise ResourceNotFoundError(f"{uri}: {error}") from None
     except GistError as error:
@@ -67,25 +69,36 @@ def register(server: GistServer) -> None:
             """One email campaign with its figures."""
             return await _read(server, get_campaign, {"campaign_id": campaign_id}, f"gist://campaigns/{campaign_id}")
 
+    if server.webhooks is not None:
+        list_events = webhooks.OPERATIONS[0]
+        store = server.webhooks.store
+
+        @server.resource(EVENTS_URI, name="webhook-events", title="Latest webhook events", mime_type=JSON)
+        async def latest_events() -> str:
+            """The latest webhook events Gist sent, newest first; subscribe to hear of new ones."""
+            return await _read(server, list_events, {"limit": LATEST_EVENTS}, EVENTS_URI)
+
+        @server.resource(f"{EVENTS_URI}/{{event_id}}", name="webhook-event", title="Webhook event", mime_type=JSON)
+        async def one_event(event_id: str) -> str:
+            """One stored webhook event with its payload."""
+            event = await store.get(event_id)
+            if event is None:
+                raise ResourceNotFoundError(f"{EVENTS_URI}/{event_id}: no stored webhook event has this id")
+            return compact_json(event.to_json())
+
 
 async def concrete_resources(server: GistServer) -> list[Resource]:
     """One resource per segment and campaign, for hosts' resource pickers."""
     found: list[Resource] = []
     kinds = [
-        ("segments", segments.SEGMENT_OPERATIONS[1], "segment"),
-        ("campaigns", segments.CAMPAIGN_OPERATIONS[1], "campaign"),
+        ("segments", segments.SEGMENT_OPERATIONS[1], "segment", {"include_count": False}),
+        ("campaigns", segments.CAMPAIGN_OPERATIONS[1], "campaign", {}),
     ]
-    for plural, op, singular in kinds:
+    for plural, op, singular, extra in kinds:
         if plural not in server.gist_settings.toolsets:
             continue
         try:
-            result = await execute(
-                op,
-                server.gist,
-                {"limit": LISTED_PER_KIND, "include_count": False}
-                if plural == "segments"
-                else {"limit": LISTED_PER_KIND},
-            )
+            result = await execute(op, server.tool_context(), {"limit": LISTED_PER_KIND, **extra})
         except GistError as error:
             logger.warning("resources/list: could not list %s from Gist: %s", plural, error)
             continue

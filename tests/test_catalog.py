@@ -52,7 +52,7 @@ def test_each_tool_follows_the_house_rules(op: Any) -> None:
     assert re.fullmatch(r"[a-z]+(_[a-z]+)+", op.name)
     assert op.toolset in TOOLSETS
     assert 20 < len(op.description) <= 1024
-    assert op.read_only == (op.name.split("_")[0] in ("get", "list")), "only get/list tools read"
+    assert op.read_only == (op.name.split("_")[0] in ("get", "list", "wait")), "only get/list/wait tools only read"
     assert op.destructive == (op.name.startswith("delete_") or op.name == "api_request")
     assert tool["annotations"]["openWorldHint"] is True
     schema = tool["inputSchema"]

@@ -8,11 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
 from gist_mcp._http import GistClient
+
+if TYPE_CHECKING:
+    from gist_mcp.webhooks import WebhookStore
 
 Progress = Callable[[float, float | None, str | None], Awaitable[None]]
 
@@ -27,6 +30,8 @@ class ToolContext:
 
     gist: GistClient
     progress: Progress = _no_progress
+    webhooks: WebhookStore | None = None
+    """The received-webhooks store, when the webhooks toolset is on."""
 
 
 Run = Callable[[ToolContext, Any], Awaitable[BaseModel]]
@@ -51,3 +56,5 @@ class Operation:
     read_only: bool
     destructive: bool
     idempotent: bool
+    deadline: Callable[[Any], float] | None = None
+    """Seconds a call may take when its own input decides (a wait); otherwise the server's deadline."""

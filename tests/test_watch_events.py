@@ -1,0 +1,241 @@
+"""Watch Events through MCP: webhook tools and resources, arrival notifications in both eras, the
+sandbox's own deliveries, and the receiver beside /mcp (HTTP) or on --webhook-port (stdio)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import subprocess
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import anyio
+import httpx
+import httpx2
+import pytest
+from mcp import Client, StdioServerParameters
+from mcp.client.streamable_http import streamable_http_client
+from mcp.types import ResourceUpdatedNotification
+from starlette.applications import Starlette
+
+from gist_mcp.emulator import GistEmulator
+from gist_mcp.server import GistServer, create_server
+from gist_mcp.watch import WebhookHub, deliver_in_process
+from gist_mcp.webhooks import WebhookSettings, WebhookStore
+from tests.conftest import CANARY_KEY, MODES, call, call_error, settings_for
+from tests.test_transports import free_port
+
+pytestmark = [
+    pytest.mark.anyio,
+    pytest.mark.filterwarnings(
+        r"ignore:resources/(un)?subscribe is removed:mcp.shared.exceptions.MCPDeprecationWarning"
+    ),
+]
+TOKEN = "test-webhook-token-0123456789"
+
+
+@pytest.fixture
+def hub(tmp_path: Path) -> WebhookHub:
+    return WebhookHub(WebhookSettings(token=TOKEN, data_dir=tmp_path / "data"))
+
+
+@pytest.fixture
+def server(emulator: GistEmulator, hub: WebhookHub) -> GistServer:
+    return create_server(settings_for(), transport=httpx.ASGITransport(app=emulator.app), webhooks=hub)
+
+
+async def post(hub: WebhookHub, payload: dict[str, Any]) -> httpx.Response:
+    """Deliver one webhook through the receiver app, as Gist would."""
+    app = Starlette(routes=hub.routes())
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://receiver") as http:
+        return await http.post(hub.settings.receiver_path, json=payload)
+
+
+@pytest.mark.parametrize("mode", MODES)
+async def test_received_events_are_listed_newest_first_and_readable_as_resources(
+    server: GistServer, hub: WebhookHub, mode: str
+) -> None:
+    async with Client(server, mode=mode, cache=None) as client:
+        empty = await call(client, "list_webhook_events", {})
+        assert empty["webhook_events"] == []
+        assert "Watch Events" in empty["hint"]
+        for n in range(3):
+            assert (await post(hub, {"id": f"evt_{n}", "topic": "contact.tagged", "contact": {"id": n}})).is_success
+        assert (await post(hub, {"event": "contact.created", "contact": {"id": 9}})).is_success
+        listed = await call(client, "list_webhook_events", {"limit": 2})
+        assert [e["topic"] for e in listed["webhook_events"]] == ["contact.created", "contact.tagged"]
+        assert listed["has_more"] is True
+        rest = await call(client, "list_webhook_events", {"limit": 5, "cursor": listed["next_cursor"]})
+        assert [e["id"] for e in rest["webhook_events"]] == ["evt_1", "evt_0"]
+        tagged = await call(client, "list_webhook_events", {"topic": "contact.tagged"})
+        assert tagged["count"] == 3
+        assert (await call(client, "list_webhook_events", {"since": "2099-01-01T00:00:00Z"}))["count"] == 0
+        latest = json.loads((await client.read_resource("gist://webhook-events")).contents[0].text)  # type: ignore[union-attr]
+        assert latest["count"] == 4
+        one = json.loads((await client.read_resource("gist://webhook-events/evt_1")).contents[0].text)  # type: ignore[union-attr]
+        assert one["payload"] == {"id": "evt_1", "topic": "contact.tagged", "contact": {"id": 1}}
+
+
+@pytest.mark.parametrize("mode", MODES)
+async def test_wait_returns_on_arrival_and_times_out_when_nothing_comes(
+    server: GistServer, hub: WebhookHub, mode: str
+) -> None:
+    async with Client(server, mode=mode, cache=None) as client:
+        quiet = await call(client, "wait_for_webhook_event", {"timeout_seconds": 0.3})
+        assert quiet == {"webhook_events": [], "timed_out": True}
+        results: list[dict[str, Any]] = []
+
+        async def wait() -> None:
+            results.append(await call(client, "wait_for_webhook_event", {"topic": "contact.deleted"}))
+
+        with anyio.fail_after(10):
+            async with anyio.create_task_group() as tasks:
+                tasks.start_soon(wait)
+                await anyio.sleep(0.3)
+                await post(hub, {"id": "other", "topic": "contact.tagged"})
+                await post(hub, {"id": "gone", "topic": "contact.deleted"})
+        assert [e["id"] for e in results[0]["webhook_events"]] == ["gone"]
+        assert results[0]["timed_out"] is False
+        after = await call(client, "wait_for_webhook_event", {"after_id": "other", "timeout_seconds": 1})
+        assert [e["id"] for e in after["webhook_events"]] == ["gone"]
+        text = await call_error(client, "wait_for_webhook_event", {"after_id": "nope"})
+        assert "after_id" in text
+        text = await call_error(client, "wait_for_webhook_event", {"timeout_seconds": 120})
+        assert "timeout_seconds" in text
+
+
+async def test_handshake_subscriber_is_notified_of_events_another_process_stored(
+    server: GistServer, hub: WebhookHub
+) -> None:
+    updated = anyio.Event()
+
+    async def on_message(message: object) -> None:
+        if isinstance(message, ResourceUpdatedNotification) and str(message.params.uri) == "gist://webhook-events":
+            updated.set()
+
+    async with Client(server, mode="legacy", message_handler=on_message) as client:
+        await client.subscribe_resource("gist://webhook-events")
+        async with WebhookStore(hub.settings.db_path) as other_process:
+            await other_process.add({"id": "from-elsewhere", "topic": "contact.created"})
+        with anyio.fail_after(10):
+            await updated.wait()
+        listed = await call(client, "list_webhook_events", {})
+        assert listed["webhook_events"][0]["id"] == "from-elsewhere"
+
+
+async def test_listening_client_is_notified_on_the_2026_era(server: GistServer, hub: WebhookHub) -> None:
+    async with (
+        Client(server, mode="auto") as client,
+        client.listen(resource_subscriptions=["gist://webhook-events"]) as subscription,
+    ):
+        await post(hub, {"id": "new-one", "topic": "contact.created"})
+        with anyio.fail_after(10):
+            async for event in subscription:
+                assert "gist://webhook-events" in str(event)
+                break
+
+
+async def test_sandbox_writes_arrive_as_webhook_events(tmp_path: Path) -> None:
+    hub = WebhookHub(WebhookSettings(token=TOKEN, data_dir=tmp_path / "sandbox"))
+    emulator = GistEmulator(api_keys=(CANARY_KEY,))
+    emulator.webhook_sink = deliver_in_process(hub)
+    server = create_server(settings_for(), transport=httpx.ASGITransport(app=emulator.app), webhooks=hub)
+    async with Client(server) as client:
+        lead = await call(client, "create_lead", {"email": "watch@example.org"})
+        await call(client, "tag_contacts", {"tag": "Watched", "contacts": [{"id": lead["id"]}]})
+        await call(client, "delete_lead", {"lead": {"id": lead["id"]}})
+        topics = [e["topic"] for e in (await call(client, "list_webhook_events", {}))["webhook_events"]]
+    assert topics[:3] == ["contact.deleted", "contact.tagged", "contact.created"]
+
+
+@pytest.fixture
+async def gist_url() -> AsyncIterator[str]:
+    async with GistEmulator(api_keys=(CANARY_KEY,)).serve() as url:
+        yield url
+
+
+def env_for(gist_url: str, data_dir: Path, **extra: str) -> dict[str, str]:
+    base = {k: v for k, v in os.environ.items() if not k.startswith("GIST_")}
+    return base | {
+        "GIST_API_KEY": CANARY_KEY,
+        "GIST_API_BASE_URL": gist_url,
+        "GIST_MCP_DATA_DIR": str(data_dir),
+        "GIST_WEBHOOK_TOKEN": TOKEN,
+        **extra,
+    }
+
+
+async def wait_until_up(url: str) -> None:
+    async with httpx.AsyncClient() as http:
+        while True:
+            try:
+                await http.get(url)
+                return
+            except httpx.TransportError:
+                await anyio.sleep(0.1)
+
+
+async def test_http_receiver_sits_beside_mcp_outside_its_bearer_guard(gist_url: str, tmp_path: Path) -> None:
+    port = free_port()
+    log = tmp_path / "server.log"
+    env = env_for(gist_url, tmp_path / "data", GIST_MCP_AUTH_TOKEN="mcp-secret-token")
+    command = [sys.executable, "-m", "gist_mcp", "--transport", "http", "--port", str(port), "--log-level", "DEBUG"]
+    with log.open("w") as stderr:
+        process = await anyio.open_process(command, env=env, stdout=subprocess.DEVNULL, stderr=stderr)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        with anyio.fail_after(30):
+            await wait_until_up(f"{base}/health")
+            async with httpx.AsyncClient(base_url=base) as http:
+                assert (
+                    await http.post(f"/webhooks/gist/{TOKEN}", json={"id": "h1", "topic": "contact.created"})
+                ).status_code == 200
+                assert (await http.post("/webhooks/gist/wrong-token-0123456789", json={"id": "x"})).status_code == 404
+                assert (await http.post("/mcp", json={})).status_code == 401
+            async with (
+                httpx2.AsyncClient(headers={"Authorization": "Bearer mcp-secret-token"}) as authed,
+                Client(streamable_http_client(f"{base}/mcp", http_client=authed), cache=None) as client,
+            ):
+                listed = await call(client, "list_webhook_events", {})
+                assert [e["id"] for e in listed["webhook_events"]] == ["h1"]
+    finally:
+        process.terminate()
+        await process.wait()
+    assert TOKEN not in log.read_text()
+
+
+async def test_stdio_webhook_port_receives_and_a_second_process_shares_the_store(gist_url: str, tmp_path: Path) -> None:
+    port = free_port()
+    env = env_for(gist_url, tmp_path / "data")
+    logs = [tmp_path / "first.log", tmp_path / "second.log"]
+
+    def params(log: Path) -> StdioServerParameters:
+        command = " ".join(shlex.quote(p) for p in [sys.executable, "-m", "gist_mcp", "--webhook-port", str(port)])
+        return StdioServerParameters(command="bash", args=["-c", f"exec {command} 2>{shlex.quote(str(log))}"], env=env)
+
+    with anyio.fail_after(60):
+        async with Client(params(logs[0])) as first:
+            await call(first, "list_webhook_events", {})
+            await wait_until_up(f"http://127.0.0.1:{port}/")
+            async with httpx.AsyncClient() as http:
+                url = f"http://127.0.0.1:{port}/webhooks/gist/{TOKEN}"
+                assert (await http.post(url, json={"id": "s1", "topic": "contact.tagged"})).status_code == 200
+            assert (await call(first, "list_webhook_events", {}))["webhook_events"][0]["id"] == "s1"
+            async with Client(params(logs[1])) as second:
+                assert (await call(second, "list_webhook_events", {}))["webhook_events"][0]["id"] == "s1"
+    assert "Webhook receiver not started" in logs[1].read_text()
+    assert all(TOKEN not in log.read_text() for log in logs)
+
+
+def test_webhook_url_prints_the_receiver_url(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GIST_")} | {"GIST_MCP_DATA_DIR": str(tmp_path)}
+    done = subprocess.run(
+        [sys.executable, "-m", "gist_mcp", "webhook-url", "--public-url", "https://hooks.example.com/"],
+        env=env, capture_output=True, text=True, timeout=30,
+    )  # fmt: skip
+    assert done.returncode == 0
+    token = (tmp_path / "webhook-token").read_text().strip()
+    assert done.stdout.strip() == f"https://hooks.example.com/webhooks/gist/{token}"
