@@ -227,12 +227,9 @@ class GistClient:
         idempotent = method in IDEMPOTENT_METHODS
         attempt = 0
         while True:
-            left = remaining()
-            if left <= 0 or not await self.limiter.acquire(deadline=time.monotonic() + left):
-                raise GistDeadlineError(self.settings.deadline)
             started = time.monotonic()
             try:
-                response = await self._send(request, min(self.settings.http_timeout, remaining()))
+                response = await self._attempt(request)
             except httpx.TransportError as exc:
                 not_sent = isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout)
                 reason = type(exc).__name__
@@ -260,6 +257,16 @@ class GistClient:
                 attempt += 1
                 continue
             raise error
+
+    async def _attempt(self, request: httpx.Request) -> GistResponse | GistAPIError:
+        """One send, inside a rate-limit slot that is held until the answer (or failure) is in."""
+        left = remaining()
+        if left <= 0 or not await self.limiter.acquire(deadline=time.monotonic() + left):
+            raise GistDeadlineError(self.settings.deadline)
+        try:
+            return await self._send(request, min(self.settings.http_timeout, remaining()))
+        finally:
+            self.limiter.release()
 
     async def _backoff(self, attempt: int, error: GistAPIError | None, method: str, path: str, why: str) -> None:
         """Sleep before the next attempt, or raise now if the wait would pass the deadline."""

@@ -2,6 +2,11 @@
 
 Gist's own limit is unknown; one integrator publishes 100 requests per 10 seconds. Queuing here is
 kinder than provoking 429s, which cost a retry and a `Retry-After` wait each.
+
+A request holds its slot while in flight, and the slot frees `window` seconds after the request
+*ended*. Gist counts a request when it arrives, which is between our send and its answer; counting
+from the answer keeps Gist's window under the limit even when a request waited in a queue or on the
+network (counting from the send let the 101st request of a burst arrive inside the first one's window).
 """
 
 from __future__ import annotations
@@ -15,35 +20,49 @@ import anyio
 
 
 class RateLimiter:
-    """Allow at most `requests` acquisitions in any `window` seconds; later callers wait in order."""
+    """At most `requests` requests in flight or ended within the last `window` seconds; callers queue in order."""
 
     def __init__(self, requests: int, window: float, clock: Callable[[], float] = time.monotonic) -> None:
         self.requests = requests
         self.window = window
         self._clock = clock
-        self._stamps: deque[float] = deque()
+        self._ended: deque[float] = deque()
+        self._in_flight = 0
         self._lock = anyio.Lock()
+        self._released = anyio.Event()
 
-    def delay(self) -> float:
-        """Seconds until a slot frees up (0 when one is free now)."""
+    def delay(self) -> float | None:
+        """Seconds until a slot frees (0 when one is free now; None while every slot is in flight)."""
         now = self._clock()
-        while self._stamps and now - self._stamps[0] >= self.window:
-            self._stamps.popleft()
-        if len(self._stamps) < self.requests:
+        while self._ended and now - self._ended[0] >= self.window:
+            self._ended.popleft()
+        if len(self._ended) + self._in_flight < self.requests:
             return 0.0
-        return max(0.0, self._stamps[0] + self.window - now)
+        if not self._ended:
+            return None
+        return max(0.0, self._ended[0] + self.window - now)
 
     async def acquire(self, deadline: float = math.inf) -> bool:
-        """Wait for a slot and take it; give up (return False) if it would free only after `deadline`.
+        """Wait for a slot and hold it until `release()`; False if none frees before `deadline`.
 
-        `deadline` is on the limiter's clock. Holding the lock while sleeping keeps callers in order.
+        `deadline` is on the limiter's clock. Holding the lock while waiting keeps callers in order.
         """
         async with self._lock:
-            wait = self.delay()
-            if self._clock() + wait > deadline:
-                return False
-            while wait > 0:
-                await anyio.sleep(wait)
-                wait = self.delay()
-            self._stamps.append(self._clock())
+            while (wait := self.delay()) != 0.0:
+                left = deadline - self._clock()
+                if wait is not None and wait > left:
+                    return False
+                released = self._released
+                with anyio.move_on_after(left if wait is None else wait):
+                    await released.wait()
+                if wait is None and self.delay() is None and self._clock() >= deadline:
+                    return False
+            self._in_flight += 1
             return True
+
+    def release(self) -> None:
+        """The request holding a slot has ended (answered or failed): its slot frees `window` seconds from now."""
+        self._in_flight -= 1
+        self._ended.append(self._clock())
+        self._released.set()
+        self._released = anyio.Event()
