@@ -14,11 +14,11 @@ from typing import Any
 
 import anyio
 import pytest
+from conftest import call, call_error, settings_for
 from mcp import Client
 
 from gist_mcp.emulator import GistEmulator
 from gist_mcp.server import GistServer, create_server
-from tests.conftest import call, call_error, settings_for
 
 pytestmark = pytest.mark.anyio
 

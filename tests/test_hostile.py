@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 import pytest
 from anyio.from_thread import BlockingPortal, start_blocking_portal
+from conftest import BASE_URL, CANARY_KEY, settings_for, text_of
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from mcp import Client
@@ -24,7 +25,6 @@ from pydantic import ValidationError
 from gist_mcp.catalog import CATALOG, Operation
 from gist_mcp.emulator import GistEmulator
 from gist_mcp.server import GistServer, create_server
-from tests.conftest import BASE_URL, CANARY_KEY, settings_for, text_of
 
 EXAMPLES = 60
 HOSTILE = settings(

@@ -10,13 +10,13 @@ from typing import Any
 
 import httpx
 import pytest
+from conftest import BASE_URL, CANARY_KEY, call, settings_for
 from mcp import Client
 
 from gist_mcp._http import GistClient, deadline_scope
 from gist_mcp.emulator import GistEmulator
 from gist_mcp.errors import GistConnectionError, RateLimitError, ServerError
 from gist_mcp.server import create_server
-from tests.conftest import BASE_URL, CANARY_KEY, call, settings_for
 
 pytestmark = pytest.mark.anyio
 

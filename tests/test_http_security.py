@@ -15,6 +15,7 @@ import httpx
 import httpx2
 import pytest
 import uvicorn
+from conftest import CANARY_KEY, call
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 from starlette.types import ASGIApp
@@ -22,7 +23,6 @@ from starlette.types import ASGIApp
 from gist_mcp.emulator import GistEmulator
 from gist_mcp.http_app import build_http_app
 from gist_mcp.server import GistServer
-from tests.conftest import CANARY_KEY, call
 
 pytestmark = pytest.mark.anyio
 

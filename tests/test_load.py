@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
+import importlib.util
 import logging
+import sys
+from pathlib import Path
 
 import pytest
 
-from bench.load import run_load
+# bench/ is not a package and not installed: load the script beside the tests by its path, so this
+# runs the same under an editable and a plain `pip install .` (CI).
+_spec = importlib.util.spec_from_file_location("gist_bench_load", Path(__file__).parents[1] / "bench" / "load.py")
+assert _spec is not None
+assert _spec.loader is not None
+_load = importlib.util.module_from_spec(_spec)
+sys.modules[_spec.name] = _load  # dataclasses look their module up there
+_spec.loader.exec_module(_load)
+run_load = _load.run_load
 
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 
