@@ -1,9 +1,10 @@
 """Lean JSON Schemas for tools/list: the pydantic schema without the noise models pay for.
 
 What goes: generated `title`s, `examples`, `$defs`/`$ref` (inlined where used), model docstrings on
-nested objects, `default: null`, and in input schemas the `null` branch of optional arguments (an
-omitted argument is the way to say "not given"). What stays: every type, constraint, enum and
-argument description. Output schemas keep their `null` branches: results do contain nulls.
+nested objects, `default: null`, `additionalProperties: true` (JSON Schema's default), and in input
+schemas the `null` branch of optional arguments (an omitted argument is the way to say "not given").
+What stays: every type, constraint, enum and argument description. Output schemas keep the `null`
+branches of fields that are always present (results do contain nulls).
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ def _lean(node: Any, defs: dict[str, Any], *, nullable: bool, root: bool = False
         node = _drop_omitted_nulls(node)
     out: dict[str, Any] = {}
     for key, value in node.items():
-        if key in _DROP or (key == "default" and value is None):
+        if key in _DROP or (key == "default" and value is None) or (key == "additionalProperties" and value is True):
             continue
         if key == "description" and root:
             continue

@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 import anyio
-from pydantic import BaseModel, Field, create_model
+from pydantic import BaseModel, create_model
 
 from gist_mcp._http import GistClient, page_number
 from gist_mcp.catalog._shapes import optional
@@ -38,10 +38,10 @@ def page_model(plural: str, item: type[BaseModel]) -> type[BaseModel]:
     """The result model of a list tool: `{<plural>: [...], has_more, next_cursor, count, hint}`."""
     fields: dict[str, Any] = {
         plural: (list[item], ...),
-        "count": (int, Field(description="How many items came back.")),
+        "count": (int, ...),
         "has_more": (bool, ...),
-        "next_cursor": (str | None, Field(description="Pass as `cursor` to continue.")),
-        "hint": (str | None, optional("Advice for the next call.")),
+        "next_cursor": (str | None, ...),
+        "hint": (str | None, optional()),
     }
     return create_model(f"{plural.title().replace('_', '')}List", **fields)
 

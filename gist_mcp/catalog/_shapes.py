@@ -49,10 +49,12 @@ Timestamp = Annotated[
 PropertyValue = bool | int | float | str | None
 CustomProperties = Annotated[
     dict[str, PropertyValue] | None,
-    Field(description="Property name → value (boolean, number, string; dates as ISO-8601 or Unix seconds)."),
+    # Values are validated here; advertising their four-way union would cost ~90 bytes a tool.
+    WithJsonSchema({"type": "object"}),
+    Field(description="Property name → boolean, number or string (dates: ISO-8601 or Unix seconds)."),
 ]
-Limit = Annotated[int, Field(ge=1, le=1000, description="Most items to return (1-1000).")]
-Cursor = Annotated[str | None, Field(description="next_cursor of an earlier result, to continue after it.")]
+Limit = Annotated[int, Field(ge=1, le=1000, description="Most items to return.")]
+Cursor = Annotated[str | None, Field(description="next_cursor of a previous call, to continue.")]
 
 
 class _Ref(Input):
@@ -77,17 +79,17 @@ class _Ref(Input):
 class ContactRef(_Ref):
     """A contact: exactly one of id, user_id or email."""
 
-    id: int | None = Field(None, description="Gist's contact id.")
-    user_id: str | None = Field(None, description="Your own user id.")
-    email: str | None = Field(None, description="Email address.")
+    id: int | None = Field(None, description="Gist id.")
+    user_id: str | None = Field(None, description="Your user id.")
+    email: str | None = Field(None, description="Email.")
 
 
 class LeadRef(_Ref):
     """A lead (leads have no user_id): exactly one of id or email."""
 
     identifier_keys: ClassVar[tuple[str, ...]] = ("id", "email")
-    id: int | None = Field(None, description="Gist's contact id.")
-    email: str | None = Field(None, description="Email address.")
+    id: int | None = Field(None, description="Gist id.")
+    email: str | None = Field(None, description="Email.")
 
 
 def iso(value: Any) -> str | None:
@@ -193,7 +195,7 @@ class Contact(ContactSummary):
     updated_at: str | None = optional()
     last_seen_ip: str | None = optional()
     location: str | None = optional("City, country.")
-    already_existed: bool | None = optional("On create: whether Gist already had this contact (upsert).")
+    already_existed: bool | None = optional("Create tools: whether it existed before.")
 
     @classmethod
     def from_gist(cls, raw: dict[str, Any]) -> Self:

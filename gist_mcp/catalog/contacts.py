@@ -35,12 +35,9 @@ _FIELDS: dict[str, Any] = {
     "name": (str | None, Field(None, description="Full name.")),
     "phone": (str | None, Field(None, description="Phone number.")),
     "last_seen_ip": (str | None, Field(None, description="Last IP address seen.")),
-    "last_seen_user_agent": (str | None, Field(None, description="Last browser user agent seen.")),
-    "unsubscribed_from_emails": (bool | None, Field(None, description="True to stop email campaigns to them.")),
-    "tags": (
-        list[str] | None,
-        Field(None, description="Tag names to add (unknown names are created; to remove one use tag_contacts)."),
-    ),
+    "last_seen_user_agent": (str | None, Field(None, description="Browser user agent.")),
+    "unsubscribed_from_emails": (bool | None, Field(None, description="Opt out of email campaigns.")),
+    "tags": (list[str] | None, Field(None, description="Tag names to add (unknown ones are created).")),
     "custom_properties": (CustomProperties, None),
 }
 _USER_FIELDS: dict[str, Any] = {
@@ -209,9 +206,8 @@ def _operations(kind: ContactType) -> tuple[Operation, ...]:
             title=f"Create {kind}",
             toolset=k.toolset,
             description=(
-                f"Create a {kind} in Gist (a contact {'with' if kind == 'user' else 'without'} a user_id), "
-                f"or update the one with this {identify}: Gist's write is an upsert, and "
-                "`already_existed` says which happened. Unknown tag names are created."
+                f"Create a {kind} (a contact {'with' if kind == 'user' else 'without'} a user_id), or update "
+                f"the one with this {identify}: Gist upserts, `already_existed` says which."
                 + (" A lead with this email becomes this user." if kind == "user" else "")
             ),
             gist_call="POST /contacts",
@@ -227,8 +223,8 @@ def _operations(kind: ContactType) -> tuple[Operation, ...]:
             title=f"Update {kind}",
             toolset=k.toolset,
             description=(
-                f"Change fields of an existing {kind}; fields left out stay as they are. `tags` adds tags "
-                f"(remove with tag_contacts and untag). Fails without changes if the contact is a {k.other}."
+                f"Change fields of an existing {kind}; others stay as they are. `tags` adds tags "
+                f"(remove with tag_contacts). Refuses a {k.other}."
             ),
             gist_call="GET /contacts/{id} or ?" + identify + "=, then POST /contacts",
             input=UpdateInput,
@@ -259,9 +255,8 @@ def _operations(kind: ContactType) -> tuple[Operation, ...]:
             title=f"List {k.plural}",
             toolset=k.toolset,
             description=(
-                f"List {k.plural} (compact: id, email, user_id, name, tags), newest first by default, "
-                "optionally only a segment's members, a tag's contacts or recent sign-ups. "
-                f"Pages through Gist up to `limit`; get_{kind} gives one in full."
+                f"List {k.plural} (id, email, user_id, name, tags), newest first by default, optionally "
+                f"of one segment or tag or recent only. get_{kind} gives one in full."
             ),
             gist_call=f"GET /contacts ({k.plural} kept client-side)",
             input=ListInput,

@@ -91,8 +91,8 @@ async def api_request(ctx: ToolContext, args: ApiRequestInput | ReadOnlyApiReque
 
 
 _DESCRIPTION = (
-    "Call any Gist REST endpoint on the configured API host (conversations, forms, teams...: "
-    "anything the other tools lack). Gist failures come back as errors with the status and message."
+    "Call any Gist REST endpoint (conversations, forms, teams...: what the other tools lack) "
+    "on the configured API host."
 )
 
 API_REQUEST = Operation(

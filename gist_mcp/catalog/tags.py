@@ -60,10 +60,10 @@ class FailedBatch(BaseModel):
 
 
 class TagContactsResult(BaseModel):
-    tag: Tag | None = Field(description="The tag as Gist returned it (null if every batch failed).")
+    tag: Tag | None
     tagged: int
     untagged: int
-    failed: list[FailedBatch] = Field(description="Batches Gist refused; the others were applied.")
+    failed: list[FailedBatch] = Field(description="Batches Gist refused (the others applied).")
 
 
 TagList = page_model("tags", Tag)
@@ -163,9 +163,8 @@ OPERATIONS = (
         title="Tag or untag contacts",
         toolset="tags",
         description=(
-            "Add a tag to contacts, or remove it from those marked `untag: true` (users and leads alike). "
-            f"The tag is created if missing. Large lists go in batches of {BATCH}; "
-            "batches Gist refuses are listed in `failed` while the others still apply."
+            "Add a tag to contacts (users or leads), or remove it from those marked `untag: true`; "
+            f"the tag is created if missing. Sent in batches of {BATCH}: refused ones are listed in `failed`."
         ),
         gist_call=f'POST /tags {{"name", "contacts": [...]}} per {BATCH} contacts',
         input=TagContactsInput,

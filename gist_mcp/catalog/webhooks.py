@@ -63,15 +63,9 @@ async def list_webhook_events(ctx: ToolContext, args: ListWebhookEventsInput) ->
     since = None if args.since is None else datetime.fromtimestamp(args.since, UTC)
     events, more = await ctx.webhooks.list(topic=args.topic, since=since, limit=args.limit, before_seq=before)
     cursor = str(events[-1].seq) if more and events else None
-    hint = None
-    if more:
-        hint = (
-            f"{len(events)} events returned and more exist: pass next_cursor as cursor, or narrow with topic or since."
-        )
-    elif not events and before is None:
-        hint = (
-            "No webhook events stored yet: Gist posts them once a webhook points at this server (README: Watch Events)."
-        )
+    hint = list_hint(len(events), more, "narrow with topic or since")
+    if not events and before is None:
+        hint = "No webhook events stored yet: Gist sends them once a webhook points here (README: Watch Events)."
     items = [_out(e) for e in events]
     return WebhookEventList(webhook_events=items, count=len(items), has_more=more, next_cursor=cursor, hint=hint)
 
