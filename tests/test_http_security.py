@@ -40,7 +40,8 @@ MCP_HEADERS = {"Accept": "application/json, text/event-stream", "Content-Type": 
 async def serving(app: ASGIApp) -> AsyncIterator[str]:
     """Run `app` under uvicorn on a free loopback port (listening before the URL is yielded)."""
     sock = socket.create_server(("127.0.0.1", 0))
-    server = uvicorn.Server(uvicorn.Config(app, lifespan="on", log_level="warning", timeout_graceful_shutdown=1))
+    # log_config=None: uvicorn's default config would reconfigure its loggers for the whole test process.
+    server = uvicorn.Server(uvicorn.Config(app, lifespan="on", log_config=None, timeout_graceful_shutdown=1))
     with sock:
         async with anyio.create_task_group() as tasks:
             tasks.start_soon(functools.partial(server.serve, sockets=[sock]))

@@ -259,6 +259,8 @@ async def test_the_standalone_listener_receives_over_a_real_socket_and_hides_the
     caplog.set_level(logging.INFO)
     access_log = logging.getLogger("uvicorn.access")
     access_log.addHandler(caplog.handler)  # even if another test's uvicorn config stopped its propagation
+    level = access_log.level
+    access_log.setLevel(logging.INFO)  # ... or raised its level
     statuses: list[int] = []
     try:
         with anyio.fail_after(10):
@@ -269,6 +271,7 @@ async def test_the_standalone_listener_receives_over_a_real_socket_and_hides_the
                 tasks.cancel_scope.cancel()
     finally:
         access_log.removeHandler(caplog.handler)
+        access_log.setLevel(level)
 
     assert statuses == [200]
     assert await stored_ids(store) == ["evt_1"]
