@@ -256,5 +256,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def run() -> None:
-    """Console-script wrapper: exit with main()'s status."""
-    sys.exit(main())
+    """Console-script wrapper: exit with main()'s status (quietly when stdout closes early, as with `| head`)."""
+    try:
+        status = main()
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # Python would report the failed flush at exit; point stdout at devnull so it stays quiet.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        status = 1
+    sys.exit(status)

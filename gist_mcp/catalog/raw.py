@@ -7,10 +7,10 @@ headers cannot touch authentication or framing, redirects are not followed (see 
 from __future__ import annotations
 
 import re
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import unquote
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, WithJsonSchema, field_validator
 
 from gist_mcp._http import PROTECTED_HEADERS
 from gist_mcp.catalog._operation import Operation, ToolContext
@@ -78,9 +78,12 @@ class ReadOnlyApiRequestInput(Input):
     _headers = field_validator("headers")(check_headers)
 
 
+_ANY_JSON = WithJsonSchema({"anyOf": [{"type": t} for t in ("object", "array", "string", "number", "boolean", "null")]})
+
+
 class ApiResponse(BaseModel):
     status: int = Field(description="HTTP status Gist answered with.")
-    data: Any = Field(description="Gist's JSON answer (null when empty).")
+    data: Annotated[Any, _ANY_JSON] = Field(description="Gist's JSON answer (null when empty).")
 
 
 async def api_request(ctx: ToolContext, args: ApiRequestInput | ReadOnlyApiRequestInput) -> ApiResponse:
