@@ -59,13 +59,23 @@ _LIST_FIELDS: dict[str, Any] = {
 
 
 async def fetch_contact(ctx: ToolContext, selector: tuple[str, int | str]) -> dict[str, Any]:
-    """GET one contact by id (`/contacts/{id}`), user_id or email (`/contacts?key=`)."""
+    """GET one contact by id (`/contacts/{id}`), user_id or email (`/contacts?key=`).
+
+    Gist answers a lookup with one `{"contact"}`; should an API answer with a list instead, only an
+    item that really has this identifier counts, never simply the first.
+    """
     key, value = selector
     if key == "id":
         response = await ctx.gist.request("GET", f"contacts/{int(value)}")
     else:
         response = await ctx.gist.request("GET", "contacts", params={key: value})
-    raw = unwrap(response.data, "contact", "contacts")
+    data = response.data if isinstance(response.data, dict) else {}
+    listed = data.get("contacts")
+    if isinstance(listed, list):
+        wanted = str(value).lower()
+        raw = next((c for c in listed if isinstance(c, dict) and str(c.get(key, "")).lower() == wanted), {})
+    else:
+        raw = unwrap(data, "contact")
     if not raw.get("id"):
         raise NotFoundError(404, "GET", "/contacts", f"no contact with {key} {value!r}")
     return raw
