@@ -102,3 +102,14 @@ async def test_instructions_name_the_toolsets_that_are_on(make_server: Any) -> N
     server = make_server(toolsets=frozenset({"tags", "segments"}), read_only=True)
     assert "Toolsets on: tags, segments." in (server.instructions or "")
     assert "Read-only mode" in (server.instructions or "")
+
+
+async def test_the_full_tools_list_stays_within_its_budget(make_server: Any) -> None:
+    """Issue 4's budget: the whole catalogue's tools/list under 32,000 bytes of compact JSON."""
+    async with Client(make_server()) as client:
+        tools = (await client.list_tools()).tools
+    payload = json.dumps(
+        {"tools": [t.model_dump(mode="json", by_alias=True, exclude_none=True) for t in tools]}, separators=(",", ":")
+    )
+    assert len(tools) == 24
+    assert len(payload) < 32_000, f"tools/list is {len(payload)} bytes"

@@ -51,7 +51,7 @@ CustomProperties = Annotated[
     dict[str, PropertyValue] | None,
     # Values are validated here; advertising their four-way union would cost ~90 bytes a tool.
     WithJsonSchema({"type": "object"}),
-    Field(description="Property name → boolean, number or string (dates: ISO-8601 or Unix seconds)."),
+    Field(description="Property values: boolean, number or string."),
 ]
 Limit = Annotated[int, Field(ge=1, le=1000, description="Most items to return.")]
 Cursor = Annotated[str | None, Field(description="next_cursor of a previous call, to continue.")]
@@ -194,7 +194,7 @@ class Contact(ContactSummary):
     signed_up_at: str | None = optional()
     updated_at: str | None = optional()
     last_seen_ip: str | None = optional()
-    location: str | None = optional("City, country.")
+    location: str | None = optional()
     already_existed: bool | None = optional("Create tools: whether it existed before.")
 
     @classmethod
@@ -313,4 +313,4 @@ class Deleted(BaseModel):
 
     deleted: Literal[True] = True
     id: int
-    type: str = Field(description="What was deleted: user, lead or tag.")
+    type: Literal["user", "lead", "tag"]

@@ -68,9 +68,7 @@ SEGMENT_OPERATIONS = (
         name="get_segment",
         title="Get segment",
         toolset="segments",
-        description=(
-            "Get one segment and how many contacts are in it. Its members: list_users/list_leads with segment_id."
-        ),
+        description=("Get one segment and its contact count (members: list_users/list_leads with segment_id)."),
         gist_call="GET /segments/{id}",
         input=GetSegmentInput,
         output=Segment,

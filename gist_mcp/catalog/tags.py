@@ -50,7 +50,7 @@ class TagContactsInput(Input):
     contacts: list[TagTarget] = Field(
         min_length=1,
         max_length=5000,
-        description="Contacts, each by one of id, user_id or email, plus `untag: true` to remove the tag.",
+        description="Contacts by one of id, user_id or email; `untag: true` removes the tag.",
     )
 
 
@@ -136,7 +136,7 @@ OPERATIONS = (
         name="create_tag",
         title="Create tag",
         toolset="tags",
-        description="Create a tag (an existing name returns that tag). Tagging contacts is tag_contacts.",
+        description="Create a tag (an existing name returns that tag); tag_contacts applies it.",
         gist_call='POST /tags {"name"}',
         input=CreateTagInput,
         output=Tag,
@@ -178,7 +178,7 @@ OPERATIONS = (
         name="list_tags",
         title="List tags",
         toolset="tags",
-        description="List the workspace's tags (id and name). Use a tag's id with list_users/list_leads tag_id.",
+        description="List the workspace's tags (id and name).",
         gist_call="GET /tags",
         input=ListTagsInput,
         output=TagList,

@@ -19,7 +19,7 @@ from gist_mcp.errors import GistUsageError
 MAX_WAIT = 55.0
 """Hosts cancel tool calls at about 60 s."""
 NO_STORE = "Webhook events are off in this server (the webhooks toolset is not enabled)."
-_TOPIC = Field(None, description="Only this topic, e.g. contact.tagged (as Gist names it in the payload).")
+_TOPIC = Field(None, description="Only this topic, e.g. contact.tagged.")
 
 
 class WebhookEventOut(BaseModel):
@@ -38,9 +38,7 @@ class ListWebhookEventsInput(Input):
 
 class WaitForWebhookEventInput(Input):
     topic: str | None = _TOPIC
-    after_id: str | None = Field(
-        None, description="Return events received after this event id (default: only events from now on)."
-    )
+    after_id: str | None = Field(None, description="Return events after this event id (default: events from now on).")
     timeout_seconds: float = Field(30, ge=0, le=MAX_WAIT, description="Longest wait, at most 55 s.")
 
 
