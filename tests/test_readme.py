@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import shlex
+import sys
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any
 
+import anyio
 import pytest
+from mcp import Client, StdioServerParameters
 
 from gist_mcp.cli import build_parser
+from gist_mcp.emulator import GistEmulator
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -51,6 +56,24 @@ def test_every_json_block_parses() -> None:
 def test_config_runs_gist_mcp_with_arguments_the_cli_accepts(name: str, entry: dict[str, Any]) -> None:
     args = gist_mcp_args(entry["command"], entry.get("args", []))
     build_parser().parse_args(args)
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(("name", "entry"), server_entries())
+async def test_config_starts_a_server_that_lists_its_tools(name: str, entry: dict[str, Any], tmp_path: Path) -> None:
+    """Each config, run the way its host would (the installed `gist-mcp` stands in for uvx / uv), with
+    its own env, serves MCP; its key is accepted by an emulator standing in for api.getgist.com."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GIST_")} | entry.get("env", {})
+    key = env.get("GIST_API_KEY", "sandbox-only")
+    async with GistEmulator(api_keys=(key,)).serve() as gist_url:
+        env |= {"GIST_API_BASE_URL": gist_url, "GIST_MCP_DATA_DIR": str(tmp_path)}
+        args = ["-m", "gist_mcp", *gist_mcp_args(entry["command"], entry.get("args", []))]
+        with anyio.fail_after(60):
+            async with Client(StdioServerParameters(command=sys.executable, args=args, env=env)) as client:
+                names = {tool.name for tool in (await client.list_tools()).tools}
+                a_list_tool = min(name for name in names if name.startswith("list_") and name != "list_webhook_events")
+                result = await client.call_tool(a_list_tool, {"limit": 1})
+                assert not result.is_error, result.content
 
 
 def test_readme_test_command_is_the_one_ci_runs() -> None:
