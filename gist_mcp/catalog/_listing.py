@@ -13,7 +13,7 @@ import hashlib
 import json
 import math
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, Protocol, cast
 
 import anyio
 from pydantic import BaseModel, create_model
@@ -35,7 +35,7 @@ def _keep_all(raw: dict[str, Any]) -> bool:
 
 
 def page_model(plural: str, item: type[BaseModel]) -> type[BaseModel]:
-    """The result model of a list tool: `{<plural>: [...], has_more, next_cursor, count, hint}`."""
+    """The result model of a list tool: `{<plural>: [...], count, has_more, next_cursor, hint}`."""
     fields: dict[str, Any] = {
         plural: (list[item], ...),
         "count": (int, ...),
@@ -44,6 +44,47 @@ def page_model(plural: str, item: type[BaseModel]) -> type[BaseModel]:
         "hint": (str | None, optional()),
     }
     return create_model(f"{plural.title().replace('_', '')}List", **fields)
+
+
+class FromGist(Protocol):
+    """An item model that reads itself from Gist's JSON."""
+
+    @classmethod
+    def from_gist(cls, raw: dict[str, Any]) -> BaseModel: ...
+
+
+class Listing:
+    """One list tool's result shape and how it reads a Gist collection into it."""
+
+    def __init__(self, plural: str, item: type[FromGist], *, source: str | None = None) -> None:
+        self.plural = plural
+        self.item = item
+        self.source = source or plural
+        """The Gist collection: its path and its key in the answer (`contacts` for users and leads)."""
+        self.model = page_model(plural, cast(type[BaseModel], item))
+
+    async def fetch(
+        self,
+        gist: GistClient,
+        *,
+        limit: int,
+        cursor: str | None,
+        params: Mapping[str, Any] | None = None,
+        keep: Keep = _keep_all,
+        narrow: str = "ask for a larger limit",
+    ) -> BaseModel:
+        """Up to `limit` items as this listing's result, with advice when more exist."""
+        raws, more, next_cursor = await collect(
+            gist, self.source, self.source, limit=limit, cursor=cursor, params=params, keep=keep, scope=self.plural
+        )
+        items = [self.item.from_gist(raw) for raw in raws]
+        return self.model(
+            **{self.plural: items},
+            count=len(items),
+            has_more=more,
+            next_cursor=next_cursor,
+            hint=list_hint(len(items), more, narrow),
+        )
 
 
 def _fingerprint(path: str, params: Mapping[str, Any], scope: str) -> str:

@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, create_model
 
-from gist_mcp.catalog._listing import collect, list_hint, page_model
+from gist_mcp.catalog._listing import Listing
 from gist_mcp.catalog._operation import Operation, ToolContext
 from gist_mcp.catalog._shapes import (
     Contact,
@@ -135,7 +135,7 @@ def _operations(kind: ContactType) -> tuple[Operation, ...]:
     )
     RefInput: type[Input] = create_model(f"{name}RefInput", __base__=Input, **ref_field)
     ListInput: type[Input] = create_model(f"List{name}sInput", __base__=Input, **_LIST_FIELDS)
-    ListOutput = page_model(k.plural, ContactSummary)
+    listing = Listing(k.plural, ContactSummary, source="contacts")
 
     async def create(ctx: ToolContext, args: BaseModel) -> Contact:
         body = args.model_dump(exclude_none=True)
@@ -189,24 +189,13 @@ def _operations(kind: ContactType) -> tuple[Operation, ...]:
             "tag_id": a["tag_id"],
             "created_since": a["created_since_days"],
         }
-        raws, has_more, cursor = await collect(
+        return await listing.fetch(
             ctx.gist,
-            "contacts",
-            "contacts",
             limit=a["limit"],
             cursor=a["cursor"],
             params=params,
             keep=lambda raw: contact_type(raw) == kind,
-            scope=kind,
-        )
-        items = [ContactSummary.from_gist(raw) for raw in raws]
-        narrow = "narrow with segment_id, tag_id or created_since_days; get_" + kind + " gives one contact in full"
-        return ListOutput(
-            **{k.plural: items},
-            count=len(items),
-            has_more=has_more,
-            next_cursor=cursor,
-            hint=list_hint(len(items), has_more, narrow),
+            narrow=f"narrow with segment_id, tag_id or created_since_days; get_{kind} gives one contact in full",
         )
 
     identify = "user_id" if kind == "user" else "email"
@@ -270,7 +259,7 @@ def _operations(kind: ContactType) -> tuple[Operation, ...]:
             ),
             gist_call=f"GET /contacts ({k.plural} kept client-side)",
             input=ListInput,
-            output=ListOutput,
+            output=listing.model,
             run=list_,
             read_only=True,
             destructive=False,

@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from gist_mcp.catalog._listing import collect, list_hint, page_model
+from gist_mcp.catalog._listing import Listing
 from gist_mcp.catalog._operation import Operation, ToolContext
 from gist_mcp.catalog._shapes import ContactRef, Cursor, Event, Input, Limit, Timestamp, unwrap
 
@@ -23,7 +23,7 @@ class ListEventsInput(Input):
     cursor: Cursor = None
 
 
-EventList = page_model("events", Event)
+EVENTS = Listing("events", Event)
 
 
 async def track_event(ctx: ToolContext, args: TrackEventInput) -> Event:
@@ -38,10 +38,7 @@ async def track_event(ctx: ToolContext, args: TrackEventInput) -> Event:
 
 
 async def list_events(ctx: ToolContext, args: ListEventsInput) -> BaseModel:
-    raws, more, cursor = await collect(ctx.gist, "events", "events", limit=args.limit, cursor=args.cursor)
-    items = [Event.from_gist(raw) for raw in raws]
-    hint = list_hint(len(items), more, "ask for a larger limit")
-    return EventList(events=items, count=len(items), has_more=more, next_cursor=cursor, hint=hint)
+    return await EVENTS.fetch(ctx.gist, limit=args.limit, cursor=args.cursor)
 
 
 OPERATIONS = (
@@ -67,7 +64,7 @@ OPERATIONS = (
         description="List tracked events, newest first.",
         gist_call="GET /events",
         input=ListEventsInput,
-        output=EventList,
+        output=EVENTS.model,
         run=list_events,
         read_only=True,
         destructive=False,

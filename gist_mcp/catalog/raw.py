@@ -55,11 +55,11 @@ def check_headers(headers: dict[str, str] | None) -> dict[str, str] | None:
     return headers
 
 
-class ApiRequestInput(Input):
-    method: Literal["GET", "POST", "PUT", "PATCH", "DELETE"] = Field(description="HTTP method.")
+class _Target(Input):
+    """Where an api_request goes: checked so that it never leaves the configured host."""
+
     path: str = Field(min_length=1, max_length=2000, description=_PATH_DOC)
     query: dict[str, str | int | float | bool] | None = Field(None, description="Query parameters.")
-    body: dict[str, Any] | None = Field(None, description="JSON object body (POST, PUT, PATCH).")
     headers: dict[str, str] | None = Field(
         None, description="Extra headers (not Authorization, Host or Content-Length)."
     )
@@ -68,14 +68,13 @@ class ApiRequestInput(Input):
     _headers = field_validator("headers")(check_headers)
 
 
-class ReadOnlyApiRequestInput(Input):
-    method: Literal["GET"] = Field("GET", description="Only GET: the server runs in read-only mode.")
-    path: str = Field(min_length=1, max_length=2000, description=_PATH_DOC)
-    query: dict[str, str | int | float | bool] | None = Field(None, description="Query parameters.")
-    headers: dict[str, str] | None = Field(None, description="Extra headers (not Authorization or Host).")
+class ApiRequestInput(_Target):
+    method: Literal["GET", "POST", "PUT", "PATCH", "DELETE"] = Field(description="HTTP method.")
+    body: dict[str, Any] | None = Field(None, description="JSON object body (POST, PUT, PATCH).")
 
-    _path = field_validator("path")(check_path)
-    _headers = field_validator("headers")(check_headers)
+
+class ReadOnlyApiRequestInput(_Target):
+    method: Literal["GET"] = Field("GET", description="Only GET: the server runs in read-only mode.")
 
 
 _ANY_JSON = WithJsonSchema({"anyOf": [{"type": t} for t in ("object", "array", "string", "number", "boolean", "null")]})

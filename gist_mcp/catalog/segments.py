@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
-from gist_mcp.catalog._listing import collect, list_hint, page_model
+from gist_mcp.catalog._listing import Listing
 from gist_mcp.catalog._operation import Operation, ToolContext
 from gist_mcp.catalog._shapes import Campaign, Cursor, Input, Limit, Segment, unwrap
 
@@ -31,8 +31,8 @@ class ListCampaignsInput(Input):
     cursor: Cursor = None
 
 
-SegmentList = page_model("segments", Segment)
-CampaignList = page_model("campaigns", Campaign)
+SEGMENTS = Listing("segments", Segment)
+CAMPAIGNS = Listing("campaigns", Campaign)
 
 
 async def get_segment(ctx: ToolContext, args: GetSegmentInput) -> Segment:
@@ -43,12 +43,7 @@ async def get_segment(ctx: ToolContext, args: GetSegmentInput) -> Segment:
 
 async def list_segments(ctx: ToolContext, args: ListSegmentsInput) -> BaseModel:
     params = {"include_count": str(args.include_count).lower()}
-    raws, more, cursor = await collect(
-        ctx.gist, "segments", "segments", limit=args.limit, cursor=args.cursor, params=params
-    )
-    items = [Segment.from_gist(raw) for raw in raws]
-    hint = list_hint(len(items), more, "ask for a larger limit")
-    return SegmentList(segments=items, count=len(items), has_more=more, next_cursor=cursor, hint=hint)
+    return await SEGMENTS.fetch(ctx.gist, limit=args.limit, cursor=args.cursor, params=params)
 
 
 async def get_campaign(ctx: ToolContext, args: GetCampaignInput) -> Campaign:
@@ -57,10 +52,7 @@ async def get_campaign(ctx: ToolContext, args: GetCampaignInput) -> Campaign:
 
 
 async def list_campaigns(ctx: ToolContext, args: ListCampaignsInput) -> BaseModel:
-    raws, more, cursor = await collect(ctx.gist, "campaigns", "campaigns", limit=args.limit, cursor=args.cursor)
-    items = [Campaign.from_gist(raw) for raw in raws]
-    hint = list_hint(len(items), more, "ask for a larger limit")
-    return CampaignList(campaigns=items, count=len(items), has_more=more, next_cursor=cursor, hint=hint)
+    return await CAMPAIGNS.fetch(ctx.gist, limit=args.limit, cursor=args.cursor)
 
 
 SEGMENT_OPERATIONS = (
@@ -84,7 +76,7 @@ SEGMENT_OPERATIONS = (
         description="List the workspace's segments with their contact counts.",
         gist_call="GET /segments",
         input=ListSegmentsInput,
-        output=SegmentList,
+        output=SEGMENTS.model,
         run=list_segments,
         read_only=True,
         destructive=False,
@@ -112,7 +104,7 @@ CAMPAIGN_OPERATIONS = (
         description="List the workspace's email campaigns with their status and figures.",
         gist_call="GET /campaigns",
         input=ListCampaignsInput,
-        output=CampaignList,
+        output=CAMPAIGNS.model,
         run=list_campaigns,
         read_only=True,
         destructive=False,

@@ -7,7 +7,7 @@ from typing import Any, ClassVar
 import anyio
 from pydantic import BaseModel, ConfigDict, Field
 
-from gist_mcp.catalog._listing import collect, list_hint, page_model
+from gist_mcp.catalog._listing import Listing
 from gist_mcp.catalog._operation import Operation, ToolContext
 from gist_mcp.catalog._shapes import ContactRef, Cursor, Deleted, Input, Limit, Tag, unwrap
 from gist_mcp.errors import GistError
@@ -66,7 +66,7 @@ class TagContactsResult(BaseModel):
     failed: list[FailedBatch] = Field(description="Batches Gist refused (the others applied).")
 
 
-TagList = page_model("tags", Tag)
+TAGS = Listing("tags", Tag)
 
 
 async def _post_tag(ctx: ToolContext, body: dict[str, Any]) -> Tag:
@@ -115,15 +115,7 @@ async def tag_contacts(ctx: ToolContext, args: TagContactsInput) -> TagContactsR
 
 
 async def list_tags(ctx: ToolContext, args: ListTagsInput) -> BaseModel:
-    raws, has_more, cursor = await collect(ctx.gist, "tags", "tags", limit=args.limit, cursor=args.cursor)
-    tags = [Tag.from_gist(raw) for raw in raws]
-    return TagList(
-        tags=tags,
-        count=len(tags),
-        has_more=has_more,
-        next_cursor=cursor,
-        hint=list_hint(len(tags), has_more, "ask for a larger limit"),
-    )
+    return await TAGS.fetch(ctx.gist, limit=args.limit, cursor=args.cursor)
 
 
 async def delete_tag(ctx: ToolContext, args: TagIdInput) -> Deleted:
@@ -181,7 +173,7 @@ OPERATIONS = (
         description="List the workspace's tags (id and name).",
         gist_call="GET /tags",
         input=ListTagsInput,
-        output=TagList,
+        output=TAGS.model,
         run=list_tags,
         read_only=True,
         destructive=False,
