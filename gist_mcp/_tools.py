@@ -21,9 +21,19 @@ from pydantic import BaseModel, ValidationError
 from gist_mcp._http import deadline_scope
 from gist_mcp._schema import input_schema, output_schema
 from gist_mcp.catalog import Operation, ToolContext
-from gist_mcp.errors import GistDeadlineError, GistError, GistUsageError
+from gist_mcp.errors import GistDeadlineError, GistError, GistUsageError, NotFoundError
 
 logger = logging.getLogger("gist_mcp.tools")
+NOT_FOUND_HINTS = {
+    "users": "Find the user with list_users, or get_user by email or user_id.",
+    "leads": "Find the lead with list_leads, or get_lead by email.",
+    "tags": "Find the tag's id with list_tags.",
+    "segments": "Find the segment's id with list_segments.",
+    "campaigns": "Find the campaign's id with list_campaigns.",
+    "events": "Check the contact with get_user or get_lead (by id, user_id or email).",
+    "raw": "Check the path and the ids in it against Gist's API reference.",
+}
+"""The next step after a 404, by toolset, where the failing code did not give a more precise one."""
 
 
 def mcp_tool(op: Operation) -> MCPTool:
@@ -103,6 +113,10 @@ async def execute(op: Operation, context: ToolContext, arguments: dict[str, Any]
             return await op.run(context, args)
     except TimeoutError:
         raise GistDeadlineError(deadline) from None
+    except NotFoundError as error:
+        if error.hint == error.default_hint:
+            error.hint = NOT_FOUND_HINTS.get(op.toolset, error.hint)
+        raise
     except GistError:
         raise
     except ExceptionGroup as group:

@@ -20,6 +20,23 @@ async def test_unknown_contact_is_404_with_a_next_step(client: Client) -> None:
     assert "list_users" in text
 
 
+@pytest.mark.parametrize(
+    ("tool", "arguments", "finder"),
+    [
+        ("get_segment", {"segment_id": 9}, "list_segments"),
+        ("get_campaign", {"campaign_id": 9}, "list_campaigns"),
+        ("update_tag", {"tag_id": 9, "name": "x"}, "list_tags"),
+        ("track_event", {"event_name": "x", "contact": {"email": "nobody@example.com"}}, "get_user"),
+    ],
+)
+async def test_each_404_names_the_tool_that_finds_a_valid_id(
+    client: Client, tool: str, arguments: dict[str, object], finder: str
+) -> None:
+    text = await call_error(client, tool, arguments)
+    assert "404" in text
+    assert finder in text
+
+
 async def test_wrong_key_is_401_naming_the_setting(
     emulator: GistEmulator, make_server: Callable[..., GistServer]
 ) -> None:
