@@ -11,7 +11,7 @@ import json
 import logging
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 import anyio
@@ -113,7 +113,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def load_settings(args: argparse.Namespace, environ: os._Environ[str] | dict[str, str] | None = None) -> Settings:
+def load_settings(args: argparse.Namespace, environ: Mapping[str, str] | None = None) -> Settings:
     """Environment first, then command-line flags; the sandbox brings its own key and URL."""
     settings = Settings.from_env(environ)
     if args.toolsets is not None:
@@ -251,6 +251,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except GistConfigError as error:
         print(f"gist-mcp: {error}", file=sys.stderr)
         return 2
+    except OSError as error:  # e.g. the data folder cannot be created, or the port is taken
+        print(f"gist-mcp: {error}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         return 130
 

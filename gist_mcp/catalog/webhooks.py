@@ -18,7 +18,7 @@ from gist_mcp.errors import GistUsageError
 
 MAX_WAIT = 55.0
 """Hosts cancel tool calls at about 60 s."""
-NO_STORE = "Webhook events are off in this server (the webhooks toolset is not enabled)."
+NO_STORE = "Webhook events are unavailable: the webhooks toolset is off, or its data folder is unusable (see the log)."
 _TOPIC = Field(None, description="Only this topic, e.g. contact.tagged.")
 
 
