@@ -73,7 +73,6 @@ class GistServer(MCPServer[None]):
             title="Gist",
             version=__version__,
             instructions=instructions(settings),
-            website_url="https://github.com/gist-mcp/gist-mcp",
             lifespan=_lifespan,
         )
         self.gist_settings = settings
