@@ -1,7 +1,8 @@
-"""Renders the catalogue into the README's tools table and manifest.json's `tools` list.
+"""Renders the catalogue into the README's tools table, manifest.json's `tools` list and the
+tools/list snapshot the server loads at start (`gist_mcp/tools.json`).
 
-Both are generated from `CATALOG`, never edited by hand: `python -m gist_mcp._render --write`
-rewrites them in place, `--check` exits 1 (naming that command) when either is stale. Run it from
+All three are generated from `CATALOG`, never edited by hand: `python -m gist_mcp._render --write`
+rewrites them in place, `--check` exits 1 (naming that command) when any is stale. Run it from
 the repository root, or pass `--root`.
 """
 
@@ -15,7 +16,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from gist_mcp.catalog import CATALOG, Operation
+from gist_mcp._tools import tool_snapshot
+from gist_mcp.catalog import CATALOG, VARIANTS, Operation
 
 BEGIN = "<!-- BEGIN TOOLS -->"
 END = "<!-- END TOOLS -->"
@@ -73,12 +75,22 @@ def render_manifest(manifest: str) -> str:
     return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
 
 
+def render_snapshot(current: str) -> str:
+    """gist_mcp/tools.json: the tools/list entry of every operation and variant (its old text is ignored)."""
+    return json.dumps(tool_snapshot((*CATALOG, *VARIANTS)), indent=1, ensure_ascii=False) + "\n"
+
+
 def stale_files(root: Path) -> dict[Path, str]:
     """Each generated file under `root` whose content differs from its rendering, with the rendering."""
     stale: dict[Path, str] = {}
-    for name, render in (("README.md", render_readme), ("manifest.json", render_manifest)):
+    renderers = (
+        ("README.md", render_readme),
+        ("manifest.json", render_manifest),
+        ("gist_mcp/tools.json", render_snapshot),
+    )
+    for name, render in renderers:
         path = root / name
-        current = path.read_text(encoding="utf-8")
+        current = path.read_text(encoding="utf-8") if path.exists() else ""
         rendered = render(current)
         if rendered != current:
             stale[path] = rendered
@@ -89,13 +101,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     """`--write` rewrites the stale files; `--check` reports them and exits 1."""
     parser = argparse.ArgumentParser(prog="python -m gist_mcp._render", description=__doc__)
     mode = parser.add_mutually_exclusive_group(required=True)
-    mode.add_argument("--write", action="store_true", help="rewrite README.md and manifest.json in place")
-    mode.add_argument("--check", action="store_true", help="exit 1 if either is stale")
+    mode.add_argument("--write", action="store_true", help="rewrite the stale generated files in place")
+    mode.add_argument("--check", action="store_true", help="exit 1 if any is stale")
     parser.add_argument("--root", type=Path, default=Path.cwd(), help="repository root (default: cwd)")
     args = parser.parse_args(argv)
     stale = stale_files(args.root)
     if args.write:
         for path, text in stale.items():
+            path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(text, encoding="utf-8")
             print(f"rewrote {path}")
         return 0

@@ -8,8 +8,11 @@ traceback and no secret ever reaches the caller.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
+from collections.abc import Iterable
+from pathlib import Path
 from typing import Any, get_args
 
 import anyio
@@ -51,6 +54,37 @@ def mcp_tool(op: Operation) -> MCPTool:
             open_world_hint=True,
         ),
     )
+
+
+SNAPSHOT = Path(__file__).with_name("tools.json")
+"""Every operation's tools/list entry, generated from the catalogue by `python -m gist_mcp._render --write`
+(a test fails when it is stale): building 24 schemas with pydantic costs ~40 ms of every start."""
+
+
+def snapshot_key(op: Operation) -> str:
+    """The snapshot key of an operation (the read-only api_request shares its name, not its input)."""
+    return f"{op.name}:{op.input.__name__}"
+
+
+def tool_snapshot(operations: Iterable[Operation]) -> dict[str, Any]:
+    """The tools/list entry of each operation, as JSON: what SNAPSHOT holds."""
+    return {
+        snapshot_key(op): mcp_tool(op).model_dump(mode="json", by_alias=True, exclude_none=True) for op in operations
+    }
+
+
+@functools.cache
+def _snapshot() -> dict[str, Any]:
+    return json.loads(SNAPSHOT.read_text(encoding="utf-8")) if SNAPSHOT.exists() else {}
+
+
+def advertised_tools(operations: Iterable[Operation]) -> list[MCPTool]:
+    """The tools/list entries of `operations`, from the snapshot (generated on the spot when it lacks one)."""
+    snapshot = _snapshot()
+    return [
+        MCPTool.model_validate(snapshot[key]) if (key := snapshot_key(op)) in snapshot else mcp_tool(op)
+        for op in operations
+    ]
 
 
 def describe_validation_error(op: Operation, error: ValidationError) -> str:

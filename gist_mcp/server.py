@@ -22,7 +22,7 @@ from mcp.types import Tool as MCPTool
 
 from gist_mcp import __version__, _sdk, resources
 from gist_mcp._http import GistClient
-from gist_mcp._tools import call_operation, mcp_tool
+from gist_mcp._tools import advertised_tools, call_operation
 from gist_mcp.catalog import Operation, ToolContext, select
 from gist_mcp.catalog._operation import Progress
 from gist_mcp.settings import TOOLSETS, Settings
@@ -79,7 +79,7 @@ class GistServer(MCPServer[None]):
         self.gist = GistClient(settings, transport=transport)
         self.webhooks = webhooks if "webhooks" in settings.toolsets else None
         self.operations: dict[str, Operation] = {op.name: op for op in select(settings.toolsets, settings.read_only)}
-        self._tools = [mcp_tool(op) for op in self.operations.values()]
+        self._tools = advertised_tools(self.operations.values())
         resources.register(self)
         self.subscriptions = _sdk.install(self)
 

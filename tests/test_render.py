@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from gist_mcp import _render
-from gist_mcp.catalog import CATALOG
+from gist_mcp._tools import advertised_tools, mcp_tool
+from gist_mcp.catalog import CATALOG, VARIANTS
 
 ROOT = Path(__file__).resolve().parents[1]
 STALE = f"is out of date with the catalogue: run `{_render.FIX_COMMAND}` and commit the result"
@@ -22,6 +23,13 @@ def test_readme_tools_table_is_current() -> None:
 def test_manifest_tools_are_current() -> None:
     manifest = (ROOT / "manifest.json").read_text(encoding="utf-8")
     assert _render.render_manifest(manifest) == manifest, f"manifest.json {STALE}"
+
+
+def test_tools_snapshot_is_current_and_is_what_the_server_advertises() -> None:
+    snapshot = ROOT / "gist_mcp" / "tools.json"
+    assert _render.render_snapshot("") == snapshot.read_text(encoding="utf-8"), f"gist_mcp/tools.json {STALE}"
+    operations = (*CATALOG, *VARIANTS)
+    assert advertised_tools(operations) == [mcp_tool(op) for op in operations]
 
 
 def test_manifest_lists_every_tool_with_its_summary() -> None:

@@ -16,6 +16,9 @@ CATALOG: tuple[Operation, ...] = (
     *raw.OPERATIONS,
 )
 
+VARIANTS: tuple[Operation, ...] = (raw.READ_ONLY_API_REQUEST,)
+"""Operations that replace a CATALOG entry in some mode (read-only mode's GET-only api_request)."""
+
 
 def select(toolsets: frozenset[str], read_only: bool) -> tuple[Operation, ...]:
     """The operations a server with these toolsets and this mode registers.
@@ -35,4 +38,4 @@ def select(toolsets: frozenset[str], read_only: bool) -> tuple[Operation, ...]:
     return tuple(chosen)
 
 
-__all__ = ["CATALOG", "Operation", "ToolContext", "select"]
+__all__ = ["CATALOG", "VARIANTS", "Operation", "ToolContext", "select"]
