@@ -222,14 +222,14 @@ class GistClient:
             GistDeadlineError: the call's deadline would pass before an answer.
         """
         method = method.upper()
-        shown_path = "/" + path.lstrip("/")
         request = self._build(method, path, params, json_body, headers)
+        shown_path = self._shown_path(request.url)
         idempotent = method in IDEMPOTENT_METHODS
         attempt = 0
         while True:
             started = time.monotonic()
             try:
-                response = await self._attempt(request)
+                response = await self._attempt(request, shown_path)
             except httpx.TransportError as exc:
                 not_sent = isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout)
                 reason = type(exc).__name__
@@ -258,13 +258,13 @@ class GistClient:
                 continue
             raise error
 
-    async def _attempt(self, request: httpx.Request) -> GistResponse | GistAPIError:
+    async def _attempt(self, request: httpx.Request, shown_path: str) -> GistResponse | GistAPIError:
         """One send, inside a rate-limit slot that is held until the answer (or failure) is in."""
         left = remaining()
         if left <= 0 or not await self.limiter.acquire(deadline=time.monotonic() + left):
             raise GistDeadlineError(self.settings.deadline)
         try:
-            return await self._send(request, min(self.settings.http_timeout, remaining()))
+            return await self._send(request, min(self.settings.http_timeout, remaining()), shown_path)
         finally:
             self.limiter.release()
 
@@ -282,7 +282,7 @@ class GistClient:
         logger.info("Retrying %s %s in %.1f s after %s", method, path, wait, why)
         await self._sleep(wait)
 
-    async def _send(self, request: httpx.Request, seconds: float) -> GistResponse | GistAPIError:
+    async def _send(self, request: httpx.Request, seconds: float, path: str) -> GistResponse | GistAPIError:
         """Send once: a GistResponse for 2xx, else the GistAPIError it maps to (raised or retried by the caller)."""
         request.extensions["timeout"] = httpx.Timeout(seconds, connect=min(5.0, seconds)).as_dict()
         response = await self._client().send(request, stream=True)
@@ -290,7 +290,7 @@ class GistClient:
             body = await self._read_capped(response)
         finally:
             await response.aclose()
-        method, path = request.method, self._shown_path(request.url)
+        method = request.method
         status = response.status_code
         if body is None:
             size = self._max_response_bytes // (1024 * 1024)

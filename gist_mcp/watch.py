@@ -24,6 +24,7 @@ from gist_mcp.webhooks import (
     SIGNATURE_HEADER,
     WebhookSettings,
     WebhookStore,
+    data_dir_from_env,
     receiver_routes,
     serve_receiver,
     signature,
@@ -88,10 +89,8 @@ def hub_from_env(*, sandbox: bool, listen: tuple[str, int] | None = None) -> Web
     The sandbox keeps its demo events in a folder of its own, so they never mix with real ones.
     """
     try:
-        settings = WebhookSettings.from_env()
-        if sandbox:
-            settings = WebhookSettings.from_env(data_dir_override=settings.data_dir / "sandbox")
-        return WebhookHub(settings, listen=listen)
+        sandbox_dir = data_dir_from_env() / "sandbox" if sandbox else None
+        return WebhookHub(WebhookSettings.from_env(data_dir_override=sandbox_dir), listen=listen)
     except OSError as error:
         logger.warning("Webhook events are off: cannot prepare the data folder (%s).", error)
         return None

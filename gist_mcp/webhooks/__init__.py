@@ -9,7 +9,7 @@ async with WebhookStore.from_settings(settings) as store:
 ```
 """
 
-from gist_mcp.webhooks.config import WebhookSettings
+from gist_mcp.webhooks.config import WebhookSettings, data_dir_from_env
 from gist_mcp.webhooks.events import WebhookEvent, event_id, event_topic
 from gist_mcp.webhooks.receiver import (
     MAX_BODY_BYTES,
@@ -30,6 +30,7 @@ __all__ = [
     "WebhookEvent",
     "WebhookSettings",
     "WebhookStore",
+    "data_dir_from_env",
     "event_id",
     "event_topic",
     "hide_token_in_access_log",

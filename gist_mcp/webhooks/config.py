@@ -70,10 +70,7 @@ class WebhookSettings:
         Raises GistConfigError naming the variable (or file) that is malformed.
         """
         env = os.environ if environ is None else environ
-        data_dir = data_dir_override or Path(
-            env_value(env, "GIST_MCP_DATA_DIR") or platformdirs.user_data_dir("gist-mcp", appauthor=False)
-        )
-        data_dir = data_dir.expanduser()
+        data_dir = (data_dir_override or data_dir_from_env(env)).expanduser()
         token = env_value(env, "GIST_WEBHOOK_TOKEN")
         return cls(
             token=_checked_token("GIST_WEBHOOK_TOKEN", token) if token else _stored_token(data_dir),
@@ -82,6 +79,12 @@ class WebhookSettings:
             retention_days=_positive_int(env, "GIST_WEBHOOK_RETENTION_DAYS", 30),
             max_events=_positive_int(env, "GIST_WEBHOOK_MAX_EVENTS", 100_000),
         )
+
+
+def data_dir_from_env(environ: Mapping[str, str] | None = None) -> Path:
+    """`GIST_MCP_DATA_DIR`, else the platform's user data folder for gist-mcp (nothing is created)."""
+    env = os.environ if environ is None else environ
+    return Path(env_value(env, "GIST_MCP_DATA_DIR") or platformdirs.user_data_dir("gist-mcp", appauthor=False))
 
 
 def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
