@@ -11,9 +11,7 @@ reach the model: the limiter queues, a stray 429 is retried) and the RSS of this
 from __future__ import annotations
 
 import argparse
-import functools
 import logging
-import socket
 import statistics
 import time
 from dataclasses import dataclass, field
@@ -22,11 +20,10 @@ from typing import Any
 
 import anyio
 import httpx
-import uvicorn
 from mcp import Client
 from pydantic import SecretStr
 
-from gist_mcp.emulator import GistEmulator
+from gist_mcp.emulator import GistEmulator, serve_asgi
 from gist_mcp.http_app import build_http_app
 from gist_mcp.server import create_server
 from gist_mcp.settings import Settings
@@ -99,9 +96,6 @@ async def run_load(
     transport = Counting(emulator)
     settings = Settings(api_key=SecretStr(KEY), base_url="http://gist.test", rate_limit=rate_limit)
     app = build_http_app(create_server(settings, transport=transport), host="127.0.0.1", auth_token=None)
-    sock = socket.create_server(("127.0.0.1", 0))
-    server = uvicorn.Server(uvicorn.Config(app, lifespan="on", log_level="warning", timeout_graceful_shutdown=2))
-    url = f"http://127.0.0.1:{sock.getsockname()[1]}/mcp"
     result = LoadResult(calls=sessions * calls_per_session, seconds=0.0, latencies=[], rss_before_kib=rss_kib())
 
     async def one_call(client: Client, user: dict[str, Any]) -> None:
@@ -113,22 +107,17 @@ async def run_load(
         elif (answer.structured_content or {}).get("email") != user["email"]:
             result.wrong += 1
 
-    async def session(number: int) -> None:
+    async def session(url: str, number: int) -> None:
         async with Client(url, mode="legacy", cache=None) as client, anyio.create_task_group() as calls:
             for i in range(calls_per_session):
                 calls.start_soon(one_call, client, users[(number * calls_per_session + i) % len(users)])
 
-    with sock:
-        async with anyio.create_task_group() as tasks:
-            tasks.start_soon(functools.partial(server.serve, sockets=[sock]))
-            try:
-                started = time.perf_counter()
-                async with anyio.create_task_group() as clients:
-                    for number in range(sessions):
-                        clients.start_soon(session, number)
-                result.seconds = time.perf_counter() - started
-            finally:
-                server.should_exit = True
+    async with serve_asgi(app, lifespan="on") as base_url:
+        started = time.perf_counter()
+        async with anyio.create_task_group() as clients:
+            for number in range(sessions):
+                clients.start_soon(session, f"{base_url}/mcp", number)
+        result.seconds = time.perf_counter() - started
     result.gist_requests = len(transport.statuses)
     result.gist_429s = transport.statuses.count(429)
     result.rss_after_kib = rss_kib()

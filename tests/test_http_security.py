@@ -2,25 +2,21 @@
 
 from __future__ import annotations
 
-import functools
 import os
-import socket
 import subprocess
 import sys
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 
-import anyio
 import httpx
 import httpx2
 import pytest
-import uvicorn
 from conftest import CANARY_KEY, call
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 from starlette.types import ASGIApp
 
-from gist_mcp.emulator import GistEmulator
+from gist_mcp.emulator import GistEmulator, serve_asgi
 from gist_mcp.http_app import build_http_app
 from gist_mcp.server import GistServer
 
@@ -36,19 +32,9 @@ INIT = {
 MCP_HEADERS = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
 
 
-@asynccontextmanager
-async def serving(app: ASGIApp) -> AsyncIterator[str]:
-    """Run `app` under uvicorn on a free loopback port (listening before the URL is yielded)."""
-    sock = socket.create_server(("127.0.0.1", 0))
-    # log_config=None: uvicorn's default config would reconfigure its loggers for the whole test process.
-    server = uvicorn.Server(uvicorn.Config(app, lifespan="on", log_config=None, timeout_graceful_shutdown=1))
-    with sock:
-        async with anyio.create_task_group() as tasks:
-            tasks.start_soon(functools.partial(server.serve, sockets=[sock]))
-            try:
-                yield f"http://127.0.0.1:{sock.getsockname()[1]}"
-            finally:
-                server.should_exit = True
+def serving(app: ASGIApp) -> AbstractAsyncContextManager[str]:
+    """Run `app` (lifespan on) under uvicorn on a free loopback port."""
+    return serve_asgi(app, lifespan="on")
 
 
 def a_user_id(emulator: GistEmulator) -> int:

@@ -6,7 +6,7 @@ or field in the client fails a test. Use it in memory through ``httpx.ASGITransp
 (tests, ``gist-mcp --sandbox``) or on a loopback socket with ``emu.serve()``.
 """
 
-from .app import GistEmulator
+from .app import GistEmulator, serve_asgi
 from .faults import FAULT_KINDS, Fault, FaultKind, Faults
 from .recording import RecordedRequest
 from .webhooks import TOPICS, Payload, Topic, WebhookSink
@@ -22,4 +22,5 @@ __all__ = [
     "RecordedRequest",
     "Topic",
     "WebhookSink",
+    "serve_asgi",
 ]

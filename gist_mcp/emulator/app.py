@@ -14,8 +14,8 @@ import functools
 import socket
 import time
 from collections.abc import AsyncIterator, Callable, Iterable
-from contextlib import asynccontextmanager
-from typing import Any
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import Any, Literal
 
 import anyio
 import uvicorn
@@ -36,6 +36,29 @@ from .routes import Api
 from .seed import load_demo
 from .state import Record, Store
 from .webhooks import Topic, WebhookSink, build_payload, deliver
+
+
+@asynccontextmanager
+async def serve_asgi(
+    app: ASGIApp, *, host: str = "127.0.0.1", port: int = 0, lifespan: Literal["on", "off"] = "off"
+) -> AsyncIterator[str]:
+    """Serve an ASGI app with uvicorn on a socket for the duration; yields its base URL.
+
+    Port 0 picks a free port. The socket listens before the URL is yielded, so clients can connect
+    at once. On exit the server stops, cancelling requests still running after one second (a
+    ``hang`` fault whose client is still connected, for instance).
+    """
+    sock = socket.create_server((host, port))
+    # log_config=None: uvicorn's default would reconfigure its loggers for the whole process.
+    config = uvicorn.Config(app, lifespan=lifespan, log_config=None, timeout_graceful_shutdown=1)
+    server = uvicorn.Server(config)
+    with sock:
+        async with anyio.create_task_group() as tasks:
+            tasks.start_soon(functools.partial(server.serve, sockets=[sock]))
+            try:
+                yield f"http://{host}:{sock.getsockname()[1]}"
+            finally:
+                server.should_exit = True
 
 
 class GistEmulator:
@@ -135,25 +158,9 @@ class GistEmulator:
             raise TypeError("give exactly one of id, user_id, email")
         return self.store.find(given[0])
 
-    @asynccontextmanager
-    async def serve(self, host: str = "127.0.0.1", port: int = 0) -> AsyncIterator[str]:
-        """Serve `app` with uvicorn on a loopback socket for the duration; yields the base URL.
-
-        Port 0 picks a free port. The socket listens before the URL is yielded, so clients can
-        connect at once. On exit the server stops, cancelling requests still running after one
-        second (a ``hang`` fault whose client is still connected, for instance).
-        """
-        sock = socket.create_server((host, port))
-        # log_config=None: uvicorn's default would reconfigure its loggers for the whole process.
-        config = uvicorn.Config(self.app, lifespan="off", log_config=None, timeout_graceful_shutdown=1)
-        server = uvicorn.Server(config)
-        with sock:
-            async with anyio.create_task_group() as tasks:
-                tasks.start_soon(functools.partial(server.serve, sockets=[sock]))
-                try:
-                    yield f"http://{host}:{sock.getsockname()[1]}"
-                finally:
-                    server.should_exit = True
+    def serve(self, host: str = "127.0.0.1", port: int = 0) -> AbstractAsyncContextManager[str]:
+        """Serve the emulator on a loopback socket for the duration; yields the base URL (see `serve_asgi`)."""
+        return serve_asgi(self.app, host=host, port=port)
 
     async def _notify(
         self,
