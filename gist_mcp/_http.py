@@ -16,7 +16,7 @@ import time
 from collections.abc import Awaitable, Callable, Iterator, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
 import anyio
@@ -35,7 +35,9 @@ from gist_mcp.errors import (
     RateLimitError,
     ServerError,
 )
-from gist_mcp.settings import Settings
+
+if TYPE_CHECKING:
+    from gist_mcp.settings import Settings
 
 logger = logging.getLogger("gist_mcp.http")
 

@@ -1,47 +1,37 @@
-"""Protocol features `MCPServer` lacks on the handshake era: subscribe, setLevel; plus id completions.
+"""Protocol features `MCPServer` lacks on the handshake era: subscribe, setLevel, listChanged.
 
 This is the ONE module that touches SDK internals (`MCPServer._lowlevel_server`, the per-request
 session's `_connection`, and `MCPServer._subscriptions`), which is why `pyproject.toml` pins
 `mcp>=2.3,<2.4`: a minor release may rename any of them, and the protocol tests will say so.
+It knows nothing of Gist: it takes any `MCPServer`.
 
 - `resources/subscribe` / `resources/unsubscribe` (2025-11-25 and earlier): registering them makes
   the SDK advertise `resources.subscribe: true`. Subscribed URIs are kept per client connection.
   On 2026-07-28 the SDK's own `subscriptions/listen` stream replaces them; `Subscriptions.notify_updated`
   reaches both.
 - `logging/setLevel` sets the level of the `gist_mcp` logger (logs go to stderr, never to the client).
-- Completions for `gist://segments/{segment_id}` and `gist://campaigns/{campaign_id}` through the
-  public `completion()` decorator: ids from list_segments / list_campaigns, filtered by prefix.
+- `listChanged` for tools and resources on the handshake era, only when the server really sends it
+  (dynamic toolsets): the SDK has no public knob for it (see shared notes, "Subscriptions and list_changed").
 """
 
 from __future__ import annotations
 
 import logging
 import weakref
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from mcp.server import MCPServer
+from mcp.server.lowlevel import NotificationOptions
+from mcp.server.models import InitializationOptions
 from mcp.server.subscriptions import ResourceUpdated
 from mcp.types import (
-    Completion,
-    CompletionArgument,
-    CompletionContext,
     EmptyResult,
-    PromptReference,
-    ResourceTemplateReference,
     SetLevelRequestParams,
     SubscribeRequestParams,
     UnsubscribeRequestParams,
 )
 
-from gist_mcp._tools import execute
-from gist_mcp.catalog import segments
-from gist_mcp.errors import GistError
-
-if TYPE_CHECKING:
-    from gist_mcp.server import GistServer
-
 logger = logging.getLogger("gist_mcp")
-MAX_COMPLETIONS = 100
-"""The protocol's cap on values per completion."""
 _LEVELS = {
     "debug": logging.DEBUG,
     "info": logging.INFO,
@@ -52,16 +42,12 @@ _LEVELS = {
     "alert": logging.CRITICAL,
     "emergency": logging.CRITICAL,
 }
-_TEMPLATES = {
-    "gist://segments/{segment_id}": ("segment_id", segments.SEGMENT_OPERATIONS[1], "segments"),
-    "gist://campaigns/{campaign_id}": ("campaign_id", segments.CAMPAIGN_OPERATIONS[1], "campaigns"),
-}
 
 
 class Subscriptions:
     """The resource URIs each handshake-era client connection subscribed to."""
 
-    def __init__(self, server: GistServer) -> None:
+    def __init__(self, server: MCPServer[Any]) -> None:
         self._server = server
         # Keyed by the SDK's per-client Connection: a closed client drops out by itself.
         self._uris: weakref.WeakKeyDictionary[Any, set[str]] = weakref.WeakKeyDictionary()
@@ -89,8 +75,8 @@ class Subscriptions:
         await self._server._subscriptions.publish(ResourceUpdated(uri=uri))  # pyright: ignore[reportPrivateUsage]
 
 
-def install(server: GistServer) -> Subscriptions:
-    """Add subscribe/unsubscribe, logging/setLevel and id completions to `server`; returns its subscriptions."""
+def install(server: MCPServer[Any], *, list_changed: bool = False) -> Subscriptions:
+    """Add subscribe/unsubscribe and logging/setLevel to `server` (and `listChanged` when it sends it)."""
     subscriptions = Subscriptions(server)
     lowlevel = server._lowlevel_server  # pyright: ignore[reportPrivateUsage]
 
@@ -109,30 +95,22 @@ def install(server: GistServer) -> Subscriptions:
     lowlevel.add_request_handler("resources/subscribe", SubscribeRequestParams, on_subscribe)
     lowlevel.add_request_handler("resources/unsubscribe", UnsubscribeRequestParams, on_unsubscribe)
     lowlevel.add_request_handler("logging/setLevel", SetLevelRequestParams, on_set_level)
+    if list_changed:
+        plain = lowlevel.create_initialization_options
+        changes = NotificationOptions(tools_changed=True, resources_changed=True)
 
-    @server.completion()
-    async def complete(  # pyright: ignore[reportUnusedFunction]
-        ref: PromptReference | ResourceTemplateReference,
-        argument: CompletionArgument,
-        context: CompletionContext | None,
-    ) -> Completion | None:
-        if not isinstance(ref, ResourceTemplateReference) or ref.uri not in _TEMPLATES:
-            return None
-        name, op, toolset = _TEMPLATES[ref.uri]
-        if argument.name != name or toolset not in server.gist_settings.toolsets:
-            return None
-        return await complete_ids(server, op, toolset, argument.value)
+        def with_list_changed(
+            notification_options: NotificationOptions | None = None,
+            experimental_capabilities: dict[str, dict[str, Any]] | None = None,
+            extensions: dict[str, dict[str, Any]] | None = None,
+        ) -> InitializationOptions:
+            return plain(notification_options or changes, experimental_capabilities, extensions)
 
+        lowlevel.create_initialization_options = with_list_changed
     return subscriptions
 
 
-async def complete_ids(server: GistServer, op: Any, plural: str, prefix: str) -> Completion:
-    """Ids from `op` (a list operation) starting with `prefix`; a Gist failure gives no values."""
-    try:
-        result = await execute(op, server.tool_context(), {"limit": 1000})
-    except GistError as error:
-        logger.warning("completion: could not list %s from Gist: %s", plural, error)
-        return Completion(values=[])
-    ids = [str(item.id) for item in getattr(result, plural)]
-    matches = [value for value in ids if value.startswith(prefix)]
-    return Completion(values=matches[:MAX_COMPLETIONS], total=len(matches), has_more=len(matches) > MAX_COMPLETIONS)
+async def notify_lists_changed(session: Any) -> None:
+    """Tell the calling handshake-era client that the tool and resource lists changed."""
+    await session.send_tool_list_changed()
+    await session.send_resource_list_changed()

@@ -9,34 +9,27 @@ traceback and no secret ever reaches the caller.
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 import logging
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from pathlib import Path
-from typing import Any, get_args
+from typing import Any, TypeVar
 
 import anyio
+import pydantic
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import CallToolResult, TextContent, ToolAnnotations
 from mcp.types import Tool as MCPTool
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
 from gist_mcp._http import deadline_scope
 from gist_mcp._schema import input_schema, output_schema
-from gist_mcp.catalog import Operation, ToolContext
-from gist_mcp.errors import GistDeadlineError, GistError, GistUsageError, NotFoundError
+from gist_mcp.catalog import Operation, ToolContext, not_found_hint
+from gist_mcp.errors import GistDeadlineError, GistError, NotFoundError
 
 logger = logging.getLogger("gist_mcp.tools")
-NOT_FOUND_HINTS = {
-    "users": "Find the user with list_users, or get_user by email or user_id.",
-    "leads": "Find the lead with list_leads, or get_lead by email.",
-    "tags": "Find the tag's id with list_tags.",
-    "segments": "Find the segment's id with list_segments.",
-    "campaigns": "Find the campaign's id with list_campaigns.",
-    "events": "Check the contact with get_user or get_lead (by id, user_id or email).",
-    "raw": "Check the path and the ids in it against Gist's API reference.",
-}
-"""The next step after a 404, by toolset, where the failing code did not give a more precise one."""
+T = TypeVar("T")
 
 
 def mcp_tool(op: Operation) -> MCPTool:
@@ -57,8 +50,12 @@ def mcp_tool(op: Operation) -> MCPTool:
 
 
 SNAPSHOT = Path(__file__).with_name("tools.json")
-"""Every operation's tools/list entry, generated from the catalogue by `python -m gist_mcp._render --write`
-(a test fails when it is stale): building 24 schemas with pydantic costs ~40 ms of every start."""
+"""Every operation's tools/list entry, generated from the catalogue by `python -m gist_mcp._render --write`:
+building every schema with pydantic costs ~40 ms of each start. It is served only while its fingerprint
+matches the code that shapes the schemas (see `schema_fingerprint`); otherwise the entries are built on
+the spot and a warning says so, so an edited description is never served stale."""
+_SCHEMA_SOURCES = ("_tools.py", "_schema.py", "catalog")
+"""What shapes a tools/list entry, relative to the package: this module, the schema leaner, the catalogue."""
 
 
 def snapshot_key(op: Operation) -> str:
@@ -66,63 +63,58 @@ def snapshot_key(op: Operation) -> str:
     return f"{op.name}:{op.input.__name__}"
 
 
+@functools.cache
+def schema_fingerprint() -> str:
+    """A digest of every source file that shapes the schemas, and of the pydantic version that renders them.
+
+    (`mcp`, whose Tool model serialises the entries, is pinned to a tested minor version in pyproject.toml.)
+    """
+    package = Path(__file__).parent
+    digest = hashlib.sha256()
+    digest.update(f"pydantic=={pydantic.VERSION}\n".encode())
+    for source in _SCHEMA_SOURCES:
+        path = package / source
+        for file in sorted(path.rglob("*.py")) if path.is_dir() else [path]:
+            digest.update(file.relative_to(package).as_posix().encode() + b"\0" + file.read_bytes())
+    return digest.hexdigest()
+
+
 def tool_snapshot(operations: Iterable[Operation]) -> dict[str, Any]:
-    """The tools/list entry of each operation, as JSON: what SNAPSHOT holds."""
+    """What SNAPSHOT holds: the fingerprint it was made for, and each operation's tools/list entry as JSON."""
     return {
-        snapshot_key(op): mcp_tool(op).model_dump(mode="json", by_alias=True, exclude_none=True) for op in operations
+        "fingerprint": schema_fingerprint(),
+        "tools": {
+            snapshot_key(op): mcp_tool(op).model_dump(mode="json", by_alias=True, exclude_none=True)
+            for op in operations
+        },
     }
 
 
 @functools.cache
 def _snapshot() -> dict[str, Any]:
-    return json.loads(SNAPSHOT.read_text(encoding="utf-8")) if SNAPSHOT.exists() else {}
+    """The snapshot's entries when it matches the code; empty (with a warning) when stale or missing."""
+    try:
+        data = json.loads(SNAPSHOT.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        data = {}
+    if not isinstance(data, dict) or data.get("fingerprint") != schema_fingerprint():
+        logger.warning(
+            "%s does not match the catalogue's code; building tool schemas at start instead "
+            "(regenerate it with `python -m gist_mcp._render --write`).",
+            SNAPSHOT.name,
+        )
+        return {}
+    tools = data.get("tools")
+    return tools if isinstance(tools, dict) else {}
 
 
 def advertised_tools(operations: Iterable[Operation]) -> list[MCPTool]:
-    """The tools/list entries of `operations`, from the snapshot (generated on the spot when it lacks one)."""
+    """The tools/list entries of `operations`, from the snapshot when it is current, else built now."""
     snapshot = _snapshot()
     return [
         MCPTool.model_validate(snapshot[key]) if (key := snapshot_key(op)) in snapshot else mcp_tool(op)
         for op in operations
     ]
-
-
-def describe_validation_error(op: Operation, error: ValidationError) -> str:
-    """One line per problem, each naming the argument (dotted for nested ones), without pydantic's URLs."""
-    problems: list[str] = []
-    for item in error.errors(include_url=False, include_input=False):
-        loc = item["loc"]
-        where = ".".join(str(part) for part in loc) or "arguments"
-        kind = item["type"]
-        if kind == "extra_forbidden":
-            allowed = ", ".join(_fields_at(op.input, loc[:-1]))
-            noun = "argument" if len(loc) == 1 else "key"
-            problems.append(f"{where}: unknown {noun} (allowed: {allowed})")
-        elif kind == "missing":
-            problems.append(f"{where}: required")
-        else:
-            problems.append(f"{where}: {item['msg'].removeprefix('Value error, ')}")
-    return f"Invalid arguments for {op.name}: " + "; ".join(problems)
-
-
-def _fields_at(model: type[BaseModel], path: tuple[int | str, ...]) -> list[str]:
-    """The field names of the (nested) model at `path` inside `model`, for "allowed:" hints."""
-    current: Any = model
-    for part in path:
-        if isinstance(part, int):
-            continue
-        field = current.model_fields.get(part) if isinstance(current, type) else None
-        if field is None:
-            return []
-        current = _model_in(field.annotation)
-    return list(current.model_fields) if isinstance(current, type) and issubclass(current, BaseModel) else []
-
-
-def _model_in(annotation: Any) -> Any:
-    """The BaseModel inside `X | None` or `list[X]` (or the annotation itself)."""
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return annotation
-    return next((m for arg in get_args(annotation) if (m := _model_in(arg)) is not None), None)
 
 
 def compact_json(data: Any) -> str:
@@ -137,19 +129,25 @@ async def execute(op: Operation, context: ToolContext, arguments: dict[str, Any]
         GistError: bad arguments (GistUsageError), any Gist failure, the deadline, or an internal
             error (logged here with its traceback, which never goes further).
     """
-    try:
-        args = op.input.model_validate(arguments)
-    except ValidationError as error:
-        raise GistUsageError(describe_validation_error(op, error)) from None
+    args = op.parse(arguments)
     deadline = op.deadline(args) if op.deadline else context.gist.settings.deadline
+    return await guarded(op.name, not_found_hint(op.toolset), deadline, lambda: op.run(context, args))
+
+
+async def guarded(name: str, hint: str, deadline: float, work: Callable[[], Awaitable[T]]) -> T:
+    """Run `work` (a tool call or resource read named `name`) under `deadline`, inside the error boundary.
+
+    A 404 without a precise hint gets `hint` (its toolset's next step); concurrent failures surface as their first
+    Gist error; anything unexpected is logged with its traceback and becomes a short GistError.
+    """
     try:
         with deadline_scope(deadline), anyio.fail_after(deadline + 0.5):
-            return await op.run(context, args)
+            return await work()
     except TimeoutError:
         raise GistDeadlineError(deadline) from None
     except NotFoundError as error:
         if error.hint == error.default_hint:
-            error.hint = NOT_FOUND_HINTS.get(op.toolset, error.hint)
+            error.hint = hint
         raise
     except GistError:
         raise
@@ -157,10 +155,10 @@ async def execute(op: Operation, context: ToolContext, arguments: dict[str, Any]
         # Concurrent page fetches fail as a group; the model needs the first Gist failure.
         failures = group.subgroup(GistError)
         if failures is None:
-            raise _internal(op) from None
+            raise _internal(name) from None
         raise _first(failures) from None
     except Exception:
-        raise _internal(op) from None
+        raise _internal(name) from None
 
 
 async def call_operation(op: Operation, context: ToolContext, arguments: dict[str, Any]) -> CallToolResult:
@@ -177,11 +175,11 @@ async def call_operation(op: Operation, context: ToolContext, arguments: dict[st
     return CallToolResult(content=[TextContent(type="text", text=compact_json(data))], structured_content=data)
 
 
-def _internal(op: Operation) -> GistError:
+def _internal(name: str) -> GistError:
     """Log the exception being handled (traceback to stderr only) and say little to the caller."""
-    logger.exception("Internal error in %s", op.name)
+    logger.exception("Internal error in %s", name)
     return GistError(
-        f"Internal error in gist-mcp while running {op.name}. Try again; if it repeats, report it with the server log."
+        f"Internal error in gist-mcp while running {name}. Try again; if it repeats, report it with the server log."
     )
 
 

@@ -19,8 +19,9 @@ import httpx
 from pydantic import SecretStr
 
 from gist_mcp import __version__
+from gist_mcp.catalog import TOOLSET_NAMES, choose_toolsets
 from gist_mcp.errors import GistConfigError
-from gist_mcp.settings import TOOLSETS, Settings, parse_toolsets
+from gist_mcp.settings import Settings
 
 if TYPE_CHECKING:
     from gist_mcp.server import GistServer
@@ -41,7 +42,12 @@ def _common(parser: argparse.ArgumentParser, *, sub: bool = False) -> None:
     parser.add_argument(
         "--toolsets",
         metavar="LIST",
-        help=f"comma-separated toolsets to enable: all (default) or {','.join(TOOLSETS)} [env GIST_TOOLSETS]",
+        help=f"comma-separated toolsets: default, all, or any of {','.join(TOOLSET_NAMES)} [env GIST_TOOLSETS]",
+    )
+    parser.add_argument(
+        "--dynamic-toolsets",
+        action="store_true",
+        help="add list_toolsets and enable_toolset to switch toolsets on at runtime [env GIST_DYNAMIC_TOOLSETS]",
     )
     parser.add_argument(
         "--read-only",
@@ -73,7 +79,8 @@ def build_parser() -> argparse.ArgumentParser:
             "  gist-mcp --sandbox call list_users '{\"limit\": 3}'\n"
             "\n"
             "environment: GIST_API_KEY, GIST_API_BASE_URL (default https://api.getgist.com), GIST_TOOLSETS,\n"
-            "GIST_READ_ONLY, GIST_TOOL_TIMEOUT (seconds per call, default 45), GIST_RATE_LIMIT (default 100/10),\n"
+            "GIST_READ_ONLY, GIST_DYNAMIC_TOOLSETS, GIST_TOOL_TIMEOUT (seconds per call, default 45),\n"
+            "GIST_RATE_LIMIT (default 100/10), "
             "GIST_MCP_AUTH_TOKEN (required to bind HTTP to a non-loopback address)."
         ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -117,9 +124,11 @@ def load_settings(args: argparse.Namespace, environ: Mapping[str, str] | None = 
     """Environment first, then command-line flags; the sandbox brings its own key and URL."""
     settings = Settings.from_env(environ)
     if args.toolsets is not None:
-        settings = settings.replace(toolsets=parse_toolsets(args.toolsets))
+        settings = settings.replace(toolsets=choose_toolsets(args.toolsets, "--toolsets"))
     if args.read_only:
         settings = settings.replace(read_only=True)
+    if args.dynamic_toolsets:
+        settings = settings.replace(dynamic_toolsets=True)
     if args.sandbox:
         settings = settings.replace(sandbox=True, api_key=SecretStr(SANDBOX_KEY), base_url=SANDBOX_URL)
     return settings
@@ -134,7 +143,8 @@ def build_server(settings: Settings, listen: tuple[str, int] | None = None) -> G
     from gist_mcp.server import create_server
     from gist_mcp.watch import deliver_in_process, hub_from_env
 
-    hub = hub_from_env(sandbox=settings.sandbox, listen=listen) if "webhooks" in settings.toolsets else None
+    wanted = "webhooks" in settings.toolsets or settings.dynamic_toolsets
+    hub = hub_from_env(sandbox=settings.sandbox, listen=listen) if wanted else None
     transport = None
     if settings.sandbox:
         from gist_mcp.emulator import GistEmulator

@@ -1,114 +1,150 @@
-"""Segments, campaigns and webhook events as MCP resources, read through the same operations as the tools.
+"""MCP resources from the catalogue's `Resource` records: listing, matching a URI, reading, completing ids.
 
-`resources/list` names the concrete URI of every segment and campaign (a host's resource picker
-can only offer URIs it was given); if Gist cannot be reached then, the list still has the
-collection URIs and the failure is logged, so a picker never breaks on a Gist outage.
+Each record names how it is read (usually through the operation that serves the matching tool), so
+a resource and its tool answer alike and fail alike. `resources/list` names the concrete URI of
+every segment and campaign (a host's resource picker can only offer URIs it was given); if Gist
+cannot be reached then, the list still has the collection URIs and the failure is logged, so a
+picker never breaks on a Gist outage. Nothing here knows the server: callers pass the records and
+the tool context.
 """
 
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any
+from urllib.parse import unquote
 
-from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError
-from mcp.types import Resource
+from mcp.shared.exceptions import MCPError
+from mcp.types import INVALID_PARAMS, Completion
+from mcp.types import Resource as MCPResource
+from mcp.types import ResourceTemplate as MCPResourceTemplate
 
-from gist_mcp._tools import compact_json, execute
-from gist_mcp.catalog import segments, webhooks
-from gist_mcp.catalog._operation import Operation
-from gist_mcp.errors import GistError, NotFoundError
-
-if TYPE_CHECKING:
-    from gist_mcp.server import GistServer
+from gist_mcp._tools import compact_json, execute, guarded
+from gist_mcp.catalog import Resource, ToolContext, owner
+from gist_mcp.errors import GistError, GistUsageError, NotFoundError
 
 logger = logging.getLogger("gist_mcp.resources")
-JSON = "application/json"
-EVENTS_URI = "gist://webhook-events"
-LATEST_EVENTS = 50
+RESOURCE_NOT_FOUND = -32002
+"""The spec's JSON-RPC code for a resource that does not exist (2025-11-25 "Error Handling")."""
 LISTED_PER_KIND = 200
-"""Concrete URIs offered per kind in resources/list; the collection resources hold all."""
+"""Concrete URIs offered per template in resources/list; the collection resources hold all."""
+MAX_COMPLETIONS = 100
+"""The protocol's cap on values per completion."""
+_PARAMETER = re.compile(r"\{(\w+)\}")
 
 
-async def _read(server: GistServer, op: Operation, arguments: dict[str, Any], uri: str) -> str:
+def listed(resources: Iterable[Resource]) -> list[MCPResource]:
+    """The fixed (non-template) resources, as resources/list shows them."""
+    return [
+        MCPResource(uri=r.uri, name=r.name, title=r.title, description=r.description, mime_type=r.mime_type)
+        for r in resources
+        if not r.is_template
+    ]
+
+
+def templates(resources: Iterable[Resource]) -> list[MCPResourceTemplate]:
+    """The resource templates, as resources/templates/list shows them."""
+    return [
+        MCPResourceTemplate(
+            uri_template=r.uri, name=r.name, title=r.title, description=r.description, mime_type=r.mime_type
+        )
+        for r in resources
+        if r.is_template
+    ]
+
+
+def match(resources: Iterable[Resource], uri: str) -> tuple[Resource, dict[str, str]]:
+    """The resource `uri` names and its template parameters (percent-decoded).
+
+    Raises:
+        MCPError: RESOURCE_NOT_FOUND when no resource or template of the enabled toolsets matches.
+    """
+    for resource in resources:
+        if not resource.is_template:
+            if resource.uri == uri:
+                return resource, {}
+            continue
+        found = _pattern(resource.uri).fullmatch(uri)
+        if found:
+            return resource, {name: unquote(value) for name, value in found.groupdict().items()}
+    raise MCPError(code=RESOURCE_NOT_FOUND, message=f"Resource not found: {uri}", data={"uri": uri})
+
+
+def _pattern(template: str) -> re.Pattern[str]:
+    parts = _PARAMETER.split(template)
+    # split() alternates literal text and parameter names: [text, name, text, name, text].
+    return re.compile("".join(re.escape(p) if i % 2 == 0 else f"(?P<{p}>[^/]+)" for i, p in enumerate(parts)))
+
+
+async def read(resource: Resource, params: Mapping[str, str], uri: str, ctx: ToolContext) -> str:
+    """The resource's content as compact JSON, read within the call deadline and the tools' error boundary.
+
+    Raises:
+        MCPError: INVALID_PARAMS for a malformed parameter (e.g. `gist://segments/abc`),
+            RESOURCE_NOT_FOUND when Gist has no such object, INTERNAL_ERROR-class `-32603` for other
+            Gist failures; each message says what happened and what to do, as a tool error would.
+    """
     try:
-        result = await execute(op, server.tool_context(), arguments)
+        hint = owner(resource).not_found_hint
+        result = await guarded(uri, hint, ctx.gist.settings.deadline, lambda: resource.read(ctx, params))
+    except GistUsageError as error:
+        raise MCPError(code=INVALID_PARAMS, message=f"{uri}: {error}", data={"uri": uri}) from None
     except NotFoundError as error:
-        raise ResourceNotFoundError(f"{uri}: {error}") from None
+        raise MCPError(code=RESOURCE_NOT_FOUND, message=f"{uri}: {error}", data={"uri": uri}) from None
     except GistError as error:
-        raise ResourceError(f"{uri}: {error}") from None
+        raise MCPError(code=-32603, message=f"{uri}: {error}", data={"uri": uri}) from None
     return compact_json(result.model_dump(mode="json"))
 
 
-def register(server: GistServer) -> None:
-    """Add the segment and campaign resources of the toolsets the server has on."""
-    get_segment, list_segments = segments.SEGMENT_OPERATIONS
-    get_campaign, list_campaigns = segments.CAMPAIGN_OPERATIONS
-    if "segments" in server.gist_settings.toolsets:
-
-        @server.resource("gist://segments", name="segments", title="All segments", mime_type=JSON)
-        async def all_segments() -> str:
-            """Every segment of the workspace with its contact count."""
-            args = {"limit": 1000, "include_count": True}
-            return await _read(server, list_segments, args, "gist://segments")
-
-        @server.resource("gist://segments/{segment_id}", name="segment", title="Segment", mime_type=JSON)
-        async def one_segment(segment_id: int) -> str:
-            """One segment with its contact count."""
-            args = {"segment_id": segment_id, "include_count": True}
-            return await _read(server, get_segment, args, f"gist://segments/{segment_id}")
-
-    if "campaigns" in server.gist_settings.toolsets:
-
-        @server.resource("gist://campaigns", name="campaigns", title="All campaigns", mime_type=JSON)
-        async def all_campaigns() -> str:
-            """Every email campaign of the workspace."""
-            return await _read(server, list_campaigns, {"limit": 1000}, "gist://campaigns")
-
-        @server.resource("gist://campaigns/{campaign_id}", name="campaign", title="Campaign", mime_type=JSON)
-        async def one_campaign(campaign_id: int) -> str:
-            """One email campaign with its figures."""
-            return await _read(server, get_campaign, {"campaign_id": campaign_id}, f"gist://campaigns/{campaign_id}")
-
-    if server.webhooks is not None:
-        list_events = webhooks.OPERATIONS[0]
-        store = server.webhooks.store
-
-        @server.resource(EVENTS_URI, name="webhook-events", title="Latest webhook events", mime_type=JSON)
-        async def latest_events() -> str:
-            """The latest webhook events Gist sent, newest first; subscribe to hear of new ones."""
-            return await _read(server, list_events, {"limit": LATEST_EVENTS}, EVENTS_URI)
-
-        @server.resource(f"{EVENTS_URI}/{{event_id}}", name="webhook-event", title="Webhook event", mime_type=JSON)
-        async def one_event(event_id: str) -> str:
-            """One stored webhook event with its payload."""
-            event = await store.get(event_id)
-            if event is None:
-                raise ResourceNotFoundError(f"{EVENTS_URI}/{event_id}: no stored webhook event has this id")
-            return compact_json(event.to_json())
-
-
-async def concrete_resources(server: GistServer) -> list[Resource]:
-    """One resource per segment and campaign, for hosts' resource pickers."""
-    found: list[Resource] = []
-    kinds = [
-        ("segments", segments.SEGMENT_OPERATIONS[1], "segment", {"include_count": False}),
-        ("campaigns", segments.CAMPAIGN_OPERATIONS[1], "campaign", {}),
-    ]
-    for plural, op, singular, extra in kinds:
-        if plural not in server.gist_settings.toolsets:
+async def concrete(resources: Iterable[Resource], ctx: ToolContext) -> list[MCPResource]:
+    """One resource per item of each listed template's id source (segments, campaigns), for pickers."""
+    found: list[MCPResource] = []
+    for resource in resources:
+        source = resource.ids
+        if source is None or not source.listed:
             continue
         try:
-            result = await execute(op, server.tool_context(), {"limit": LISTED_PER_KIND, **extra})
+            items = await _items(ctx, resource, min(source.limit, LISTED_PER_KIND))
         except GistError as error:
-            logger.warning("resources/list: could not list %s from Gist: %s", plural, error)
+            logger.warning("resources/list: could not list %s from Gist: %s", source.plural, error)
             continue
-        for item in getattr(result, plural):
+        for item in items:
+            uri = _PARAMETER.sub(str(item.get("id")), resource.uri)
+            title = item.get("name") or item.get("title")
             found.append(
-                Resource(
-                    uri=f"gist://{plural}/{item.id}",
-                    name=f"{singular}-{item.id}",
-                    title=item.name,
-                    mime_type=JSON,
+                MCPResource(
+                    uri=uri,
+                    name=f"{resource.name}-{item.get('id')}",
+                    title=str(title) if title else None,
+                    mime_type=resource.mime_type,
                 )
             )
     return found
+
+
+async def complete(resource: Resource, ctx: ToolContext, prefix: str) -> Completion:
+    """Ids from the template's id source that start with `prefix`; a Gist failure gives no values."""
+    if resource.ids is None:
+        return Completion(values=[])
+    try:
+        items = await _items(ctx, resource, resource.ids.limit)
+    except GistError as error:
+        logger.warning("completion: could not list %s from Gist: %s", resource.ids.plural, error)
+        return Completion(values=[])
+    matches = [value for item in items if (value := str(item.get("id"))).startswith(prefix)]
+    return Completion(values=matches[:MAX_COMPLETIONS], total=len(matches), has_more=len(matches) > MAX_COMPLETIONS)
+
+
+def parameter(resource: Resource) -> str | None:
+    """The one parameter of a template (the one completions fill), or None."""
+    names = _PARAMETER.findall(resource.uri)
+    return names[0] if len(names) == 1 else None
+
+
+async def _items(ctx: ToolContext, resource: Resource, limit: int) -> list[dict[str, Any]]:
+    assert resource.ids is not None
+    source = resource.ids
+    result = await execute(source.operation, ctx, {**source.arguments, "limit": limit})
+    return result.model_dump(mode="json")[source.plural]

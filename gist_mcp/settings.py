@@ -10,14 +10,14 @@ import dataclasses
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from pydantic import SecretStr
 
+from gist_mcp.catalog import DEFAULT_TOOLSETS, choose_toolsets
 from gist_mcp.errors import GistConfigError
 
 DEFAULT_BASE_URL = "https://api.getgist.com"
-TOOLSETS = ("users", "leads", "tags", "segments", "campaigns", "events", "webhooks", "raw")
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
 
@@ -40,17 +40,6 @@ def parse_bool(name: str, value: str | None, default: bool = False) -> bool:
     if lowered in _FALSE:
         return False
     raise GistConfigError(f"{name} must be true or false (1/0, yes/no), not {value!r}.")
-
-
-def parse_toolsets(value: str | None) -> frozenset[str]:
-    """Comma-separated toolset names; `all`, empty or unset means every toolset."""
-    names = {part.strip().lower() for part in (value or "").split(",") if part.strip()}
-    if not names or "all" in names:
-        return frozenset(TOOLSETS)
-    unknown = sorted(names - set(TOOLSETS))
-    if unknown:
-        raise GistConfigError(f"Unknown toolset(s): {', '.join(unknown)}. Valid toolsets: all, {', '.join(TOOLSETS)}.")
-    return frozenset(names)
 
 
 def _positive_float(name: str, value: str | None, default: float) -> float:
@@ -86,8 +75,10 @@ class Settings:
     http_timeout: float = 30.0
     rate_limit: tuple[int, float] = (100, 10.0)
     max_retries: int = 2
-    toolsets: frozenset[str] = field(default_factory=lambda: frozenset(TOOLSETS))
+    toolsets: frozenset[str] = DEFAULT_TOOLSETS
     read_only: bool = False
+    dynamic_toolsets: bool = False
+    """Start with `toolsets` plus list_toolsets/enable_toolset, which switch more on at runtime."""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -102,8 +93,9 @@ class Settings:
             base_url=base_url.rstrip("/"),
             deadline=_positive_float("GIST_TOOL_TIMEOUT", env_value(env, "GIST_TOOL_TIMEOUT"), 45.0),
             rate_limit=_rate_limit(env_value(env, "GIST_RATE_LIMIT")),
-            toolsets=parse_toolsets(env_value(env, "GIST_TOOLSETS")),
+            toolsets=choose_toolsets(env_value(env, "GIST_TOOLSETS")),
             read_only=parse_bool("GIST_READ_ONLY", env_value(env, "GIST_READ_ONLY")),
+            dynamic_toolsets=parse_bool("GIST_DYNAMIC_TOOLSETS", env_value(env, "GIST_DYNAMIC_TOOLSETS")),
         )
 
     def replace(self, **changes: object) -> Settings:

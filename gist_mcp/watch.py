@@ -19,7 +19,7 @@ import httpx
 from starlette.applications import Starlette
 from starlette.routing import Route
 
-from gist_mcp.resources import EVENTS_URI
+from gist_mcp.catalog.webhooks import EVENTS_URI
 from gist_mcp.webhooks import (
     SIGNATURE_HEADER,
     WebhookSettings,

@@ -13,6 +13,7 @@ from mcp import Client
 from mcp.types import CallToolResult
 from pydantic import SecretStr
 
+from gist_mcp.catalog import TOOLSET_NAMES
 from gist_mcp.emulator import GistEmulator
 from gist_mcp.server import GistServer, create_server
 from gist_mcp.settings import Settings
@@ -44,8 +45,9 @@ def emulator() -> GistEmulator:
 
 
 def settings_for(**changes: Any) -> Settings:
-    """Settings pointing at the in-memory emulator with the canary key."""
-    return Settings(api_key=SecretStr(CANARY_KEY), base_url=BASE_URL).replace(**changes)
+    """Settings pointing at the in-memory emulator with the canary key, every toolset on unless changed."""
+    every = frozenset(TOOLSET_NAMES)
+    return Settings(api_key=SecretStr(CANARY_KEY), base_url=BASE_URL, toolsets=every).replace(**changes)
 
 
 @pytest.fixture

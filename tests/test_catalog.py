@@ -10,8 +10,7 @@ import pytest
 from mcp import Client
 
 from gist_mcp._tools import mcp_tool
-from gist_mcp.catalog import CATALOG, select
-from gist_mcp.settings import TOOLSETS
+from gist_mcp.catalog import CATALOG, TOOLSET_NAMES, select
 
 pytestmark = pytest.mark.anyio
 
@@ -50,7 +49,7 @@ def test_the_catalogue_is_exactly_the_contracts_tools() -> None:
 def test_each_tool_follows_the_house_rules(op: Any) -> None:
     tool = mcp_tool(op).model_dump(mode="json", by_alias=True, exclude_none=True)
     assert re.fullmatch(r"[a-z]+(_[a-z]+)+", op.name)
-    assert op.toolset in TOOLSETS
+    assert op.toolset in TOOLSET_NAMES
     assert 20 < len(op.description) <= 1024
     assert op.read_only == (op.name.split("_")[0] in ("get", "list", "wait")), "only get/list/wait tools only read"
     assert op.destructive == (op.name.startswith("delete_") or op.name == "api_request")
@@ -77,7 +76,7 @@ def test_every_input_schema_node_is_typed() -> None:
 
 
 def test_read_only_mode_offers_no_tool_that_can_change_data() -> None:
-    ops = select(frozenset(TOOLSETS), read_only=True)
+    ops = select(frozenset(TOOLSET_NAMES), read_only=True)
     assert all(op.read_only and not op.destructive for op in ops)
     raw = next(op for op in ops if op.name == "api_request")
     method = mcp_tool(raw).input_schema["properties"]["method"]

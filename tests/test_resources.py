@@ -6,8 +6,10 @@ import json
 
 import pytest
 from mcp import Client, MCPError
+from mcp.types import INVALID_PARAMS
 
 from gist_mcp.emulator import GistEmulator
+from gist_mcp.resources import RESOURCE_NOT_FOUND
 
 pytestmark = pytest.mark.anyio
 
@@ -51,8 +53,25 @@ async def test_one_segment_and_one_campaign(client: Client, emulator: GistEmulat
 async def test_unknown_segment_is_resource_not_found(client: Client) -> None:
     with pytest.raises(MCPError) as caught:
         await client.read_resource("gist://segments/999999")
-    assert caught.value.error.code == -32602
+    assert caught.value.error.code == RESOURCE_NOT_FOUND
     assert "404" in caught.value.error.message
+    assert "list_segments" in caught.value.error.message
+
+
+async def test_malformed_id_is_invalid_params_naming_it(client: Client, emulator: GistEmulator) -> None:
+    before = len(emulator.requests)
+    with pytest.raises(MCPError) as caught:
+        await client.read_resource("gist://segments/abc")
+    assert caught.value.error.code == INVALID_PARAMS
+    assert "segment_id" in caught.value.error.message
+    assert "Traceback" not in caught.value.error.message
+    assert len(emulator.requests) == before
+
+
+async def test_unknown_uri_is_resource_not_found(client: Client) -> None:
+    with pytest.raises(MCPError) as caught:
+        await client.read_resource("gist://nothing/1")
+    assert caught.value.error.code == RESOURCE_NOT_FOUND
 
 
 async def test_resources_list_survives_a_gist_outage(client: Client, emulator: GistEmulator) -> None:

@@ -6,15 +6,17 @@ manifest's tool list and the catalogue-wide tests all read these records; nothin
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, get_args
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
 from gist_mcp._http import GistClient
+from gist_mcp.errors import GistUsageError
 
 if TYPE_CHECKING:
+    from gist_mcp.catalog.dynamic import ToolsetSwitch
     from gist_mcp.webhooks import WebhookStore
 
 Progress = Callable[[float, float | None, str | None], Awaitable[None]]
@@ -32,6 +34,8 @@ class ToolContext:
     progress: Progress = _no_progress
     webhooks: WebhookStore | None = None
     """The received-webhooks store, when the webhooks toolset is on."""
+    toolsets: ToolsetSwitch | None = None
+    """The server's toolset switch, with --dynamic-toolsets."""
 
 
 Run = Callable[[ToolContext, Any], Awaitable[BaseModel]]
@@ -58,3 +62,52 @@ class Operation:
     idempotent: bool
     deadline: Callable[[Any], float] | None = None
     """Seconds a call may take when its own input decides (a wait); otherwise the server's deadline."""
+
+    def parse(self, arguments: Mapping[str, Any]) -> BaseModel:
+        """`arguments` validated by the input model.
+
+        Raises:
+            GistUsageError: one line per problem, each naming the argument, without pydantic's URLs.
+        """
+        try:
+            return self.input.model_validate(arguments)
+        except ValidationError as error:
+            raise GistUsageError(describe_validation_error(self, error)) from None
+
+
+def describe_validation_error(op: Operation, error: ValidationError) -> str:
+    """One line per problem, each naming the argument (dotted for nested ones), without pydantic's URLs."""
+    problems: list[str] = []
+    for item in error.errors(include_url=False, include_input=False):
+        loc = item["loc"]
+        where = ".".join(str(part) for part in loc) or "arguments"
+        kind = item["type"]
+        if kind == "extra_forbidden":
+            allowed = ", ".join(_fields_at(op.input, loc[:-1]))
+            noun = "argument" if len(loc) == 1 else "key"
+            problems.append(f"{where}: unknown {noun} (allowed: {allowed})")
+        elif kind == "missing":
+            problems.append(f"{where}: required")
+        else:
+            problems.append(f"{where}: {item['msg'].removeprefix('Value error, ')}")
+    return f"Invalid arguments for {op.name}: " + "; ".join(problems)
+
+
+def _fields_at(model: type[BaseModel], path: tuple[int | str, ...]) -> list[str]:
+    """The field names of the (nested) model at `path` inside `model`, for "allowed:" hints."""
+    current: Any = model
+    for part in path:
+        if isinstance(part, int):
+            continue
+        field = current.model_fields.get(part) if isinstance(current, type) else None
+        if field is None:
+            return []
+        current = _model_in(field.annotation)
+    return list(current.model_fields) if isinstance(current, type) and issubclass(current, BaseModel) else []
+
+
+def _model_in(annotation: Any) -> Any:
+    """The BaseModel inside `X | None` or `list[X]` (or the annotation itself)."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    return next((m for arg in get_args(annotation) if (m := _model_in(arg)) is not None), None)

@@ -28,6 +28,7 @@ from gist_mcp.catalog._shapes import (
     contact_type,
     unwrap,
 )
+from gist_mcp.catalog._toolset import Toolset
 from gist_mcp.errors import GistUsageError, NotFoundError
 
 _FIELDS: dict[str, Any] = {
@@ -289,6 +290,15 @@ def _existed(raw: dict[str, Any]) -> bool | None:
     return created != updated
 
 
-USER_OPERATIONS = _operations("user")
-LEAD_OPERATIONS = _operations("lead")
-OPERATIONS = (*USER_OPERATIONS, *LEAD_OPERATIONS)
+USERS = Toolset(
+    name="users",
+    description="Users (contacts with a user_id): create, update, find, list and delete.",
+    not_found_hint="Find the user with list_users, or get_user by email or user_id.",
+    operations=_operations("user"),
+)
+LEADS = Toolset(
+    name="leads",
+    description="Leads (contacts known by email only): create, update, find, list and delete.",
+    not_found_hint="Find the lead with list_leads, or get_lead by email.",
+    operations=_operations("lead"),
+)

@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 from gist_mcp.catalog._listing import Listing
 from gist_mcp.catalog._operation import Operation, ToolContext
 from gist_mcp.catalog._shapes import ContactRef, Cursor, Event, Input, Limit, Timestamp, unwrap
+from gist_mcp.catalog._toolset import Toolset
 
 
 class TrackEventInput(Input):
@@ -41,33 +42,38 @@ async def list_events(ctx: ToolContext, args: ListEventsInput) -> BaseModel:
     return await EVENTS.fetch(ctx.gist, limit=args.limit, cursor=args.cursor)
 
 
-OPERATIONS = (
-    Operation(
-        name="track_event",
-        title="Track event",
-        toolset="events",
-        description=(
-            "Record that a contact did something (an event with properties), for segments and campaign triggers."
+TOOLSET = Toolset(
+    name="events",
+    description="Tracked events: record what a contact did, and list what was recorded.",
+    not_found_hint="Check the contact with get_user or get_lead (by id, user_id or email).",
+    operations=(
+        Operation(
+            name="track_event",
+            title="Track event",
+            toolset="events",
+            description=(
+                "Record that a contact did something (an event with properties), for segments and campaign triggers."
+            ),
+            gist_call="POST /events",
+            input=TrackEventInput,
+            output=Event,
+            run=track_event,
+            read_only=False,
+            destructive=False,
+            idempotent=False,
         ),
-        gist_call="POST /events",
-        input=TrackEventInput,
-        output=Event,
-        run=track_event,
-        read_only=False,
-        destructive=False,
-        idempotent=False,
-    ),
-    Operation(
-        name="list_events",
-        title="List events",
-        toolset="events",
-        description="List tracked events, newest first.",
-        gist_call="GET /events",
-        input=ListEventsInput,
-        output=EVENTS.model,
-        run=list_events,
-        read_only=True,
-        destructive=False,
-        idempotent=True,
+        Operation(
+            name="list_events",
+            title="List events",
+            toolset="events",
+            description="List tracked events, newest first.",
+            gist_call="GET /events",
+            input=ListEventsInput,
+            output=EVENTS.model,
+            run=list_events,
+            read_only=True,
+            destructive=False,
+            idempotent=True,
+        ),
     ),
 )

@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field, WithJsonSchema, field_validator
 from gist_mcp._http import PROTECTED_HEADERS
 from gist_mcp.catalog._operation import Operation, ToolContext
 from gist_mcp.catalog._shapes import Input
+from gist_mcp.catalog._toolset import Toolset
 
 _TOKEN = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
@@ -123,4 +124,9 @@ READ_ONLY_API_REQUEST = Operation(
     destructive=False,
     idempotent=True,
 )
-OPERATIONS = (API_REQUEST,)
+TOOLSET = Toolset(
+    name="raw",
+    description="api_request: any Gist REST call the typed tools lack, on the configured API host only.",
+    not_found_hint="Check the path and the ids in it against Gist's API reference.",
+    operations=(API_REQUEST,),
+)

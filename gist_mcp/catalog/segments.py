@@ -7,6 +7,7 @@ from pydantic import BaseModel, Field
 from gist_mcp.catalog._listing import Listing
 from gist_mcp.catalog._operation import Operation, ToolContext
 from gist_mcp.catalog._shapes import Campaign, Cursor, Input, Limit, Segment, unwrap
+from gist_mcp.catalog._toolset import IdSource, Resource, Toolset, via
 
 _COUNT = Field(True, description="Include the number of contacts in the segment.")
 
@@ -55,59 +56,102 @@ async def list_campaigns(ctx: ToolContext, args: ListCampaignsInput) -> BaseMode
     return await CAMPAIGNS.fetch(ctx.gist, limit=args.limit, cursor=args.cursor)
 
 
-SEGMENT_OPERATIONS = (
-    Operation(
-        name="get_segment",
-        title="Get segment",
-        toolset="segments",
-        description=("Get one segment and its contact count (members: list_users/list_leads with segment_id)."),
-        gist_call="GET /segments/{id}",
-        input=GetSegmentInput,
-        output=Segment,
-        run=get_segment,
-        read_only=True,
-        destructive=False,
-        idempotent=True,
-    ),
-    Operation(
-        name="list_segments",
-        title="List segments",
-        toolset="segments",
-        description="List the workspace's segments with their contact counts.",
-        gist_call="GET /segments",
-        input=ListSegmentsInput,
-        output=SEGMENTS.model,
-        run=list_segments,
-        read_only=True,
-        destructive=False,
-        idempotent=True,
+GET_SEGMENT = Operation(
+    name="get_segment",
+    title="Get segment",
+    toolset="segments",
+    description=("Get one segment and its contact count (members: list_users/list_leads with segment_id)."),
+    gist_call="GET /segments/{id}",
+    input=GetSegmentInput,
+    output=Segment,
+    run=get_segment,
+    read_only=True,
+    destructive=False,
+    idempotent=True,
+)
+LIST_SEGMENTS = Operation(
+    name="list_segments",
+    title="List segments",
+    toolset="segments",
+    description="List the workspace's segments with their contact counts.",
+    gist_call="GET /segments",
+    input=ListSegmentsInput,
+    output=SEGMENTS.model,
+    run=list_segments,
+    read_only=True,
+    destructive=False,
+    idempotent=True,
+)
+GET_CAMPAIGN = Operation(
+    name="get_campaign",
+    title="Get campaign",
+    toolset="campaigns",
+    description="Get one email campaign: status, emails, subscribers, open and click rates.",
+    gist_call="GET /campaigns/{id}",
+    input=GetCampaignInput,
+    output=Campaign,
+    run=get_campaign,
+    read_only=True,
+    destructive=False,
+    idempotent=True,
+)
+LIST_CAMPAIGNS = Operation(
+    name="list_campaigns",
+    title="List campaigns",
+    toolset="campaigns",
+    description="List the workspace's email campaigns with their status and figures.",
+    gist_call="GET /campaigns",
+    input=ListCampaignsInput,
+    output=CAMPAIGNS.model,
+    run=list_campaigns,
+    read_only=True,
+    destructive=False,
+    idempotent=True,
+)
+
+SEGMENTS_TOOLSET = Toolset(
+    name="segments",
+    description="Segments and their contact counts (read-only: their rules are edited in Gist).",
+    not_found_hint="Find the segment's id with list_segments.",
+    operations=(GET_SEGMENT, LIST_SEGMENTS),
+    resources=(
+        Resource(
+            uri="gist://segments",
+            name="segments",
+            title="All segments",
+            description="Every segment of the workspace with its contact count.",
+            read=via(LIST_SEGMENTS, limit=1000, include_count=True),
+        ),
+        Resource(
+            uri="gist://segments/{segment_id}",
+            name="segment",
+            title="Segment",
+            description="One segment with its contact count.",
+            read=via(GET_SEGMENT, include_count=True),
+            ids=IdSource(operation=LIST_SEGMENTS, plural="segments", arguments={"include_count": False}),
+        ),
     ),
 )
-CAMPAIGN_OPERATIONS = (
-    Operation(
-        name="get_campaign",
-        title="Get campaign",
-        toolset="campaigns",
-        description="Get one email campaign: status, emails, subscribers, open and click rates.",
-        gist_call="GET /campaigns/{id}",
-        input=GetCampaignInput,
-        output=Campaign,
-        run=get_campaign,
-        read_only=True,
-        destructive=False,
-        idempotent=True,
-    ),
-    Operation(
-        name="list_campaigns",
-        title="List campaigns",
-        toolset="campaigns",
-        description="List the workspace's email campaigns with their status and figures.",
-        gist_call="GET /campaigns",
-        input=ListCampaignsInput,
-        output=CAMPAIGNS.model,
-        run=list_campaigns,
-        read_only=True,
-        destructive=False,
-        idempotent=True,
+CAMPAIGNS_TOOLSET = Toolset(
+    name="campaigns",
+    description="Email campaigns with their status and figures.",
+    not_found_hint="Find the campaign's id with list_campaigns.",
+    operations=(GET_CAMPAIGN, LIST_CAMPAIGNS),
+    resources=(
+        Resource(
+            uri="gist://campaigns",
+            name="campaigns",
+            title="All campaigns",
+            description="Every email campaign of the workspace.",
+            read=via(LIST_CAMPAIGNS, limit=1000),
+        ),
+        Resource(
+            uri="gist://campaigns/{campaign_id}",
+            name="campaign",
+            title="Campaign",
+            description="One email campaign with its figures.",
+            read=via(GET_CAMPAIGN),
+            ids=IdSource(operation=LIST_CAMPAIGNS, plural="campaigns"),
+        ),
     ),
 )

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from gist_mcp.catalog._listing import Listing
 from gist_mcp.catalog._operation import Operation, ToolContext
 from gist_mcp.catalog._shapes import ContactRef, Cursor, Deleted, Input, Limit, Tag, unwrap
+from gist_mcp.catalog._toolset import Toolset
 from gist_mcp.errors import GistError
 
 BATCH = 50
@@ -123,73 +124,78 @@ async def delete_tag(ctx: ToolContext, args: TagIdInput) -> Deleted:
     return Deleted(id=args.tag_id, type="tag")
 
 
-OPERATIONS = (
-    Operation(
-        name="create_tag",
-        title="Create tag",
-        toolset="tags",
-        description="Create a tag (an existing name returns that tag); tag_contacts applies it.",
-        gist_call='POST /tags {"name"}',
-        input=CreateTagInput,
-        output=Tag,
-        run=create_tag,
-        read_only=False,
-        destructive=False,
-        idempotent=True,
-    ),
-    Operation(
-        name="update_tag",
-        title="Rename tag",
-        toolset="tags",
-        description="Rename a tag; contacts keep it under the new name.",
-        gist_call='POST /tags {"id", "name"}',
-        input=UpdateTagInput,
-        output=Tag,
-        run=update_tag,
-        read_only=False,
-        destructive=False,
-        idempotent=True,
-    ),
-    Operation(
-        name="tag_contacts",
-        title="Tag or untag contacts",
-        toolset="tags",
-        description=(
-            "Add a tag to contacts (users or leads), or remove it from those marked `untag: true`; "
-            f"the tag is created if missing. Sent in batches of {BATCH}: refused ones are listed in `failed`."
+TOOLSET = Toolset(
+    name="tags",
+    description="Tags: create, rename and delete them, and tag or untag contacts in bulk.",
+    not_found_hint="Find the tag's id with list_tags.",
+    operations=(
+        Operation(
+            name="create_tag",
+            title="Create tag",
+            toolset="tags",
+            description="Create a tag (an existing name returns that tag); tag_contacts applies it.",
+            gist_call='POST /tags {"name"}',
+            input=CreateTagInput,
+            output=Tag,
+            run=create_tag,
+            read_only=False,
+            destructive=False,
+            idempotent=True,
         ),
-        gist_call=f'POST /tags {{"name", "contacts": [...]}} per {BATCH} contacts',
-        input=TagContactsInput,
-        output=TagContactsResult,
-        run=tag_contacts,
-        read_only=False,
-        destructive=False,
-        idempotent=True,
-    ),
-    Operation(
-        name="list_tags",
-        title="List tags",
-        toolset="tags",
-        description="List the workspace's tags (id and name).",
-        gist_call="GET /tags",
-        input=ListTagsInput,
-        output=TAGS.model,
-        run=list_tags,
-        read_only=True,
-        destructive=False,
-        idempotent=True,
-    ),
-    Operation(
-        name="delete_tag",
-        title="Delete tag",
-        toolset="tags",
-        description="Delete a tag and remove it from every contact. Cannot be undone.",
-        gist_call="DELETE /tags/{id}",
-        input=TagIdInput,
-        output=Deleted,
-        run=delete_tag,
-        read_only=False,
-        destructive=True,
-        idempotent=True,
+        Operation(
+            name="update_tag",
+            title="Rename tag",
+            toolset="tags",
+            description="Rename a tag; contacts keep it under the new name.",
+            gist_call='POST /tags {"id", "name"}',
+            input=UpdateTagInput,
+            output=Tag,
+            run=update_tag,
+            read_only=False,
+            destructive=False,
+            idempotent=True,
+        ),
+        Operation(
+            name="tag_contacts",
+            title="Tag or untag contacts",
+            toolset="tags",
+            description=(
+                "Add a tag to contacts (users or leads), or remove it from those marked `untag: true`; "
+                f"the tag is created if missing. Sent in batches of {BATCH}: refused ones are listed in `failed`."
+            ),
+            gist_call=f'POST /tags {{"name", "contacts": [...]}} per {BATCH} contacts',
+            input=TagContactsInput,
+            output=TagContactsResult,
+            run=tag_contacts,
+            read_only=False,
+            destructive=False,
+            idempotent=True,
+        ),
+        Operation(
+            name="list_tags",
+            title="List tags",
+            toolset="tags",
+            description="List the workspace's tags (id and name).",
+            gist_call="GET /tags",
+            input=ListTagsInput,
+            output=TAGS.model,
+            run=list_tags,
+            read_only=True,
+            destructive=False,
+            idempotent=True,
+        ),
+        Operation(
+            name="delete_tag",
+            title="Delete tag",
+            toolset="tags",
+            description="Delete a tag and remove it from every contact. Cannot be undone.",
+            gist_call="DELETE /tags/{id}",
+            input=TagIdInput,
+            output=Deleted,
+            run=delete_tag,
+            read_only=False,
+            destructive=True,
+            idempotent=True,
+        ),
     ),
 )

@@ -6,6 +6,7 @@ gist-mcp processes may share one store, so events received by another process sh
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -14,8 +15,12 @@ from pydantic import BaseModel, Field
 from gist_mcp.catalog._listing import list_hint, page_model
 from gist_mcp.catalog._operation import Operation, ToolContext
 from gist_mcp.catalog._shapes import Cursor, Input, Limit, Timestamp
-from gist_mcp.errors import GistUsageError
+from gist_mcp.catalog._toolset import Resource, Toolset, via
+from gist_mcp.errors import GistUsageError, NotFoundError
 
+EVENTS_URI = "gist://webhook-events"
+"""The resource of the latest events; subscribers hear of every arrival."""
+LATEST_EVENTS = 50
 MAX_WAIT = 55.0
 """Hosts cancel tool calls at about 60 s."""
 NO_STORE = "Webhook events are unavailable: the webhooks toolset is off, or its data folder is unusable (see the log)."
@@ -54,6 +59,18 @@ def _out(event: Any) -> WebhookEventOut:
     return WebhookEventOut(**event.to_json())
 
 
+async def read_webhook_event(ctx: ToolContext, params: Mapping[str, str]) -> WebhookEventOut:
+    """One stored event by id, for the `gist://webhook-events/{event_id}` resource."""
+    if ctx.webhooks is None:
+        raise GistUsageError(NO_STORE)
+    event = await ctx.webhooks.get(params["event_id"])
+    if event is None:
+        raise NotFoundError(
+            404, "GET", EVENTS_URI, "no stored webhook event has this id", "Find ids with list_webhook_events."
+        )
+    return _out(event)
+
+
 async def list_webhook_events(ctx: ToolContext, args: ListWebhookEventsInput) -> BaseModel:
     if ctx.webhooks is None:
         raise GistUsageError(NO_STORE)
@@ -90,7 +107,7 @@ async def wait_for_webhook_event(ctx: ToolContext, args: WaitForWebhookEventInpu
     return WaitResult(webhook_events=[_out(e) for e in events], timed_out=not events)
 
 
-OPERATIONS = (
+LIST_WEBHOOK_EVENTS, WAIT_FOR_WEBHOOK_EVENT = (
     Operation(
         name="list_webhook_events",
         title="List webhook events",
@@ -123,5 +140,27 @@ OPERATIONS = (
         destructive=False,
         idempotent=True,
         deadline=lambda args: args.timeout_seconds + 5.0,
+    ),
+)
+TOOLSET = Toolset(
+    name="webhooks",
+    description="Watch Events: the webhooks Gist sent to this server's receiver, listed or waited for.",
+    not_found_hint="Find event ids with list_webhook_events.",
+    operations=(LIST_WEBHOOK_EVENTS, WAIT_FOR_WEBHOOK_EVENT),
+    resources=(
+        Resource(
+            uri=EVENTS_URI,
+            name="webhook-events",
+            title="Latest webhook events",
+            description="The latest webhook events Gist sent, newest first; subscribe to hear of new ones.",
+            read=via(LIST_WEBHOOK_EVENTS, limit=LATEST_EVENTS),
+        ),
+        Resource(
+            uri=EVENTS_URI + "/{event_id}",
+            name="webhook-event",
+            title="Webhook event",
+            description="One stored webhook event with its payload.",
+            read=read_webhook_event,
+        ),
     ),
 )
