@@ -1,7 +1,7 @@
-"""Renders the catalogue into the README's tools table, manifest.json's `tools` list and the
-tools/list snapshot the server loads at start (`gist_mcp/tools.json`).
+"""Renders the catalogue into the README's tools and toolsets tables, manifest.json's `tools` list and
+toolsets text, and the tools/list snapshot the server loads at start (`gist_mcp/tools.json`).
 
-All three are generated from `CATALOG`, never edited by hand: `python -m gist_mcp._render --write`
+All of them are generated from `TOOLSETS` / `CATALOG`, never edited by hand: `python -m gist_mcp._render --write`
 rewrites them in place, `--check` exits 1 (naming that command) when any is stale. Run it from
 the repository root, or pass `--root`.
 """
@@ -17,10 +17,10 @@ from pathlib import Path
 from typing import Any
 
 from gist_mcp._tools import tool_snapshot
-from gist_mcp.catalog import CATALOG, VARIANTS, Operation
+from gist_mcp.catalog import CATALOG, DEFAULT_TOOLSETS, TOOLSET_NAMES, TOOLSETS, VARIANTS, Operation
 
-BEGIN = "<!-- BEGIN TOOLS -->"
-END = "<!-- END TOOLS -->"
+TOOLS_MARKERS = ("<!-- BEGIN TOOLS -->", "<!-- END TOOLS -->")
+TOOLSETS_MARKERS = ("<!-- BEGIN TOOLSETS -->", "<!-- END TOOLSETS -->")
 FIX_COMMAND = "python -m gist_mcp._render --write"
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z`(])")
 
@@ -51,27 +51,48 @@ def render_tools_table(operations: Sequence[Operation] = CATALOG) -> str:
     return "\n".join(lines)
 
 
+def render_toolsets_table() -> str:
+    """The Markdown table of every toolset: what it is for, whether `default` has it, its tools."""
+    lines = ["| toolset | what it is for | in `default` | tools |", "| --- | --- | --- | --- |"]
+    for ts in TOOLSETS:
+        tools = ", ".join(f"`{op.name}`" for op in ts.operations)
+        cells = [f"`{ts.name}`", ts.description, "yes" if ts.default else "", tools]
+        lines.append("| " + " | ".join(_cell(cell) for cell in cells) + " |")
+    return "\n".join(lines)
+
+
+def toolsets_help() -> str:
+    """The manifest's description of its `toolsets` setting."""
+    left_out = [name for name in TOOLSET_NAMES if name not in DEFAULT_TOOLSETS]
+    default = f"every toolset but {', '.join(left_out)}" if left_out else "every toolset"
+    names = ", ".join(TOOLSET_NAMES)
+    return f"Comma-separated toolsets: default, all, or any of {names}. Empty means default ({default})."
+
+
 def render_manifest_tools(operations: Sequence[Operation] = CATALOG) -> list[dict[str, str]]:
     """manifest.json's `tools`: name and summary of every tool (toolsets may hide some at runtime)."""
     return [{"name": op.name, "description": first_sentence(op.description)} for op in operations]
 
 
 def render_readme(readme: str) -> str:
-    """`readme` with the text between the TOOLS markers replaced by the current table.
+    """`readme` with the text between each pair of markers replaced by its current table.
 
     Raises:
-        ValueError: the markers are missing or out of order.
+        ValueError: a pair of markers is missing or out of order.
     """
-    start, end = readme.find(BEGIN), readme.find(END)
-    if start < 0 or end < start:
-        raise ValueError(f"README.md needs the markers {BEGIN} and {END}, in that order.")
-    return readme[: start + len(BEGIN)] + "\n" + render_tools_table() + "\n" + readme[end:]
+    for (begin, end), table in ((TOOLS_MARKERS, render_tools_table()), (TOOLSETS_MARKERS, render_toolsets_table())):
+        start, stop = readme.find(begin), readme.find(end)
+        if start < 0 or stop < start:
+            raise ValueError(f"README.md needs the markers {begin} and {end}, in that order.")
+        readme = readme[: start + len(begin)] + "\n" + table + "\n" + readme[stop:]
+    return readme
 
 
 def render_manifest(manifest: str) -> str:
     """`manifest` (JSON text) with its `tools` list rendered, formatted as the repository keeps it."""
     data: dict[str, Any] = json.loads(manifest)
     data["tools"] = render_manifest_tools()
+    data["user_config"]["toolsets"]["description"] = toolsets_help()
     return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
 
 

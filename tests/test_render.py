@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from gist_mcp import _render
+from gist_mcp import _render, _tools
 from gist_mcp._tools import advertised_tools, mcp_tool
 from gist_mcp.catalog import CATALOG, VARIANTS
 
@@ -54,15 +54,42 @@ def test_first_sentence_stops_at_the_first_sentence_end(text: str, first: str) -
 
 
 def test_check_names_the_fix_command_and_write_repairs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    (tmp_path / "README.md").write_text(f"# x\n\n{_render.BEGIN}\nold table\n{_render.END}\n", encoding="utf-8")
-    (tmp_path / "manifest.json").write_text('{"name": "gist-mcp", "tools": []}', encoding="utf-8")
+    markers = "".join(
+        f"{begin}\nold table\n{end}\n" for begin, end in (_render.TOOLS_MARKERS, _render.TOOLSETS_MARKERS)
+    )
+    (tmp_path / "README.md").write_text(f"# x\n\n{markers}", encoding="utf-8")
+    manifest = {"name": "gist-mcp", "tools": [], "user_config": {"toolsets": {"description": "old"}}}
+    (tmp_path / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
     assert _render.main(["--check", "--root", str(tmp_path)]) == 1
     assert _render.FIX_COMMAND in capsys.readouterr().err
     assert _render.main(["--write", "--root", str(tmp_path)]) == 0
     assert _render.main(["--check", "--root", str(tmp_path)]) == 0
-    assert "`delete_tag`" in (tmp_path / "README.md").read_text(encoding="utf-8")
+    readme = (tmp_path / "README.md").read_text(encoding="utf-8")
+    assert "`delete_tag`" in readme
+    assert "| `raw` |" in readme
+    written = json.loads((tmp_path / "manifest.json").read_text(encoding="utf-8"))
+    assert written["user_config"]["toolsets"]["description"] == _render.toolsets_help()
 
 
 def test_readme_without_markers_is_an_error() -> None:
     with pytest.raises(ValueError, match="BEGIN TOOLS"):
         _render.render_readme("# no markers\n")
+
+
+def test_a_stale_snapshot_is_never_served(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """An edited description with an old tools.json: the server builds the entry anew and says why."""
+    op = CATALOG[0]
+    stale = _tools.tool_snapshot([op])
+    stale["tools"][_tools.snapshot_key(op)]["description"] = "an old description"
+    stale["fingerprint"] = "0" * 64
+    path = tmp_path / "tools.json"
+    path.write_text(json.dumps(stale), encoding="utf-8")
+    monkeypatch.setattr(_tools, "SNAPSHOT", path)
+    _tools._snapshot.cache_clear()  # pyright: ignore[reportPrivateUsage]
+    try:
+        assert advertised_tools([op]) == [mcp_tool(op)]
+        assert "does not match" in caplog.text
+    finally:
+        _tools._snapshot.cache_clear()  # pyright: ignore[reportPrivateUsage]
