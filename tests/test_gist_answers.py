@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 from mcp import Client, StdioServerParameters
 from standin import Answer, StandIn
 
-from gist_mcp._http import MAX_JSON_DEPTH, MAX_MESSAGE_CHARS, MAX_NUMBER_DIGITS
+from gist_mcp._http import CALLER_HEADERS, MAX_JSON_DEPTH, MAX_MESSAGE_CHARS, MAX_NUMBER_DIGITS, MAX_RESPONSE_BYTES
 from gist_mcp.emulator import serve_asgi
 from gist_mcp.http_app import build_http_app
 from gist_mcp.server import GistServer, create_server
@@ -250,3 +250,13 @@ def test_logging_filter_redacts_the_key_in_messages_and_tracebacks(caplog: pytes
     assert caplog.records[0].getMessage() == "Processing Bearer [redacted]"
     assert CANARY_KEY not in caplog.text
     assert "echo [redacted]" in caplog.text
+
+
+def test_the_readme_states_the_limits() -> None:
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    assert f"deeper than {MAX_JSON_DEPTH} levels" in readme
+    assert f"more than {MAX_NUMBER_DIGITS} digits" in readme
+    assert f"larger than {MAX_RESPONSE_BYTES // 2**20} MiB" in readme
+    assert f"cut\nat {MAX_MESSAGE_CHARS} characters" in readme
+    for header in CALLER_HEADERS:
+        assert f"`{header}`" in readme.lower()

@@ -9,6 +9,7 @@ import subprocess
 import sys
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
+from pathlib import Path
 
 import anyio
 import httpx
@@ -21,7 +22,16 @@ from mcp.client.streamable_http import streamable_http_client
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from gist_mcp.emulator import GistEmulator, serve_asgi
-from gist_mcp.http_app import build_http_app, server_config, transport_security
+from gist_mcp.http_app import (
+    HEADER_TIMEOUT,
+    KEEP_ALIVE_TIMEOUT,
+    MAX_CONNECTIONS,
+    MAX_INCOMPLETE_EVENT_BYTES,
+    MIN_AUTH_TOKEN_LENGTH,
+    build_http_app,
+    server_config,
+    transport_security,
+)
 from gist_mcp.server import GistServer
 
 pytestmark = pytest.mark.anyio
@@ -183,3 +193,11 @@ async def test_a_stalled_request_head_is_closed_after_the_header_timeout() -> No
                             await stream.receive()
             finally:
                 server.should_exit = True
+
+
+def test_the_readme_states_the_http_limits() -> None:
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    assert f"request\nheaders within {HEADER_TIMEOUT:g} s or sits idle for {KEEP_ALIVE_TIMEOUT} s" in readme
+    assert f"beyond {MAX_CONNECTIONS} concurrent" in readme
+    assert f"over {MAX_INCOMPLETE_EVENT_BYTES // 1024} KiB" in readme
+    assert f"token of {MIN_AUTH_TOKEN_LENGTH}+ characters" in readme
