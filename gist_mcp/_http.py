@@ -2,6 +2,9 @@
 
 Auth, timeouts, the shared rate limiter, retries, the per-call deadline, response size limits and
 the mapping of failures onto `gist_mcp.errors` all live here, once, for every tool.
+
+It is also the boundary where text from Gist enters: every answer is cleaned once here (see
+`clean_json`) so that nothing Gist sends can make an MCP answer unencodable or leak the key.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import json
 import logging
 import math
 import random
+import re
 import time
 from collections.abc import Awaitable, Callable, Iterator, Mapping
 from contextvars import ContextVar
@@ -35,18 +39,43 @@ from gist_mcp.errors import (
     RateLimitError,
     ServerError,
 )
+from gist_mcp.redact import redact
 
 if TYPE_CHECKING:
     from gist_mcp.settings import Settings
 
 logger = logging.getLogger("gist_mcp.http")
+# httpx logs every request URL at INFO, query values (a contact's email) included, and httpcore logs
+# the request at DEBUG; our own DEBUG line shows the path without the query.
+logging.getLogger("httpx").setLevel(logging.WARNING)
+logging.getLogger("httpcore").setLevel(logging.WARNING)
 
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE"})
 RETRYABLE_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
-PROTECTED_HEADERS = frozenset({"authorization", "host", "content-length", "proxy-authorization", "transfer-encoding"})
+CALLER_HEADERS = frozenset(
+    {
+        "accept",
+        "accept-language",
+        "content-type",
+        "if-match",
+        "if-none-match",
+        "if-modified-since",
+        "if-unmodified-since",
+        "x-request-id",
+    }
+)
+"""The only headers a caller (`api_request`) may add: content negotiation, conditional requests and a
+request id. Everything else (auth, framing, cookies, hop-by-hop and proxy headers, method overrides
+such as X-HTTP-Method-Override) is refused by the tool and dropped here."""
 MAX_RESPONSE_BYTES = 8 * 1024 * 1024
 """Gist pages are small; anything near this size is a fault, and is cut rather than held in memory."""
 MAX_RETRY_AFTER = 30.0
+MAX_JSON_DEPTH = 64
+"""Gist's answers nest a few levels; deeper is a fault (and ~1000 levels would break the JSON encoders)."""
+MAX_NUMBER_DIGITS = 100
+"""Longer integers are refused (Python refuses above 4300 digits; no Gist field is near 100)."""
+MAX_MESSAGE_CHARS = 500
+"""Gist's error messages are one sentence; longer ones are cut so an error stays readable (and small)."""
 
 _deadline: ContextVar[float | None] = ContextVar("gist_deadline", default=None)
 
@@ -59,8 +88,6 @@ class GistResponse:
 
     status: int
     data: Any
-    already_gone: bool = False
-    """A retried DELETE met a 404: the first attempt most likely deleted it."""
 
 
 def page_number(url: object) -> int | None:
@@ -80,8 +107,9 @@ def _retry_after(response: httpx.Response) -> float | None:
     value = value.strip()
     if value.replace(".", "", 1).isdigit():
         return float(value)
-    parsed = email.utils.parsedate_to_datetime(value) if value else None
-    if parsed is None:
+    try:
+        parsed = email.utils.parsedate_to_datetime(value)
+    except (ValueError, TypeError, IndexError, OverflowError):  # not a date: as if Gist had said nothing
         return None
     return max(0.0, parsed.timestamp() - time.time())
 
@@ -110,9 +138,7 @@ def error_for(status: int, method: str, path: str, message: str, retry_after: fl
     if status == 404:
         return NotFoundError(status, method, path, message)
     if status >= 500:
-        error: GistAPIError = ServerError(status, method, path, message)
-        error.retry_after = retry_after
-        return error
+        return ServerError(status, method, path, message, retry_after=retry_after)
     return InvalidRequestError(status, method, path, message)
 
 
@@ -155,6 +181,7 @@ class GistClient:
         self._sleep = sleep
         self._max_response_bytes = max_response_bytes
         self._http: httpx.AsyncClient | None = None
+        self._secret = settings.api_key.get_secret_value() if settings.api_key else None
         base = httpx.URL(settings.base_url + "/")
         self._origin = (base.scheme, base.host, base.port)
 
@@ -188,7 +215,7 @@ class GistClient:
     def _build(
         self, method: str, path: str, params: Mapping[str, Any] | None, body: Any, headers: Mapping[str, str] | None
     ) -> httpx.Request:
-        extra = {k: v for k, v in (headers or {}).items() if k.lower() not in PROTECTED_HEADERS}
+        extra = {k: v for k, v in (headers or {}).items() if k.lower() in CALLER_HEADERS}
         request = self._client().build_request(
             method,
             path.lstrip("/"),
@@ -249,7 +276,8 @@ class GistClient:
                 return response
             error = response
             if method == "DELETE" and error.status == 404 and attempt > 0:
-                return GistResponse(error.status, None, already_gone=True)
+                # A retried DELETE met a 404: the first attempt most likely deleted it.
+                return GistResponse(error.status, None)
             if (
                 attempt < self.settings.max_retries
                 and error.status in RETRYABLE_STATUSES
@@ -297,14 +325,17 @@ class GistClient:
         if body is None:
             size = self._max_response_bytes // (1024 * 1024)
             return BadResponseError(status, method, path, f"the response is larger than {size} MiB and was cut off")
-        data = _parse_json(body)
+        try:
+            data = clean_json(body, self._secret)
+        except UnusableJSONError as problem:
+            if status < 300:
+                return BadResponseError(status, method, path, f"the response body {problem}")
+            data = None
         if status < 300:
-            if data is _INVALID:
-                return BadResponseError(status, method, path, "the response body is not valid JSON")
             return GistResponse(status, data)
         snippet = body[:200].decode("utf-8", "replace").strip().replace("\n", " ")
-        message = gist_message(None if data is _INVALID else data, snippet or response.reason_phrase or "no message")
-        return error_for(status, method, path, message, _retry_after(response))
+        message = gist_message(data, snippet or response.reason_phrase or "no message")
+        return error_for(status, method, path, _cut(redact(message, self._secret)), _retry_after(response))
 
     def _shown_path(self, url: httpx.URL) -> str:
         """The request path relative to the API base URL, as error messages show it (no query, no host)."""
@@ -329,16 +360,62 @@ class GistClient:
         return b"".join(chunks)
 
 
-_INVALID = object()
+class UnusableJSONError(ValueError):
+    """A body that is not JSON, or JSON no answer can carry (too deep, absurd numbers)."""
 
 
-def _parse_json(body: bytes) -> Any:
+def clean_json(body: bytes, secret: str | None = None) -> Any:
+    """Parse Gist's body into JSON that every MCP transport can encode, with `secret` redacted.
+
+    Lone UTF-16 surrogates (`"\\ud800"`) become U+FFFD, non-finite numbers (`1e400`, `NaN`) become
+    null, and the key (or `Bearer <key>`) becomes `[redacted]` in every string and object key.
+    An empty body is None.
+
+    Raises:
+        UnusableJSONError: not JSON, nested deeper than MAX_JSON_DEPTH, or an integer longer than
+            MAX_NUMBER_DIGITS digits; its text completes "the response body ...".
+    """
     if not body.strip():
         return None
     try:
-        return json.loads(body)
+        data = json.loads(body, parse_int=_bounded_int, parse_constant=lambda _: None)
+    except RecursionError:
+        raise UnusableJSONError(f"is nested deeper than {MAX_JSON_DEPTH} levels") from None
+    except UnusableJSONError:
+        raise
     except ValueError:
-        return _INVALID
+        raise UnusableJSONError("is not valid JSON") from None
+    return _clean(data, secret, 0)
+
+
+def _bounded_int(text: str) -> int:
+    if len(text.lstrip("-")) > MAX_NUMBER_DIGITS:
+        raise UnusableJSONError(f"holds a number longer than {MAX_NUMBER_DIGITS} digits")
+    return int(text)
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _clean(value: Any, secret: str | None, depth: int) -> Any:
+    if isinstance(value, str):
+        return redact(_SURROGATE.sub("\ufffd", value), secret)
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, list | dict):
+        if depth >= MAX_JSON_DEPTH:
+            raise UnusableJSONError(f"is nested deeper than {MAX_JSON_DEPTH} levels")
+        if isinstance(value, list):
+            return [_clean(item, secret, depth + 1) for item in value]
+        return {_clean(k, secret, depth): _clean(v, secret, depth + 1) for k, v in value.items()}
+    return value
+
+
+def _cut(message: str) -> str:
+    """Gist's message, cut to MAX_MESSAGE_CHARS."""
+    if len(message) <= MAX_MESSAGE_CHARS:
+        return message
+    return message[:MAX_MESSAGE_CHARS] + f"… (cut, {len(message)} characters in all)"
 
 
 def _transport_reason(exc: httpx.TransportError) -> str:

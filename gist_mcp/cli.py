@@ -21,6 +21,7 @@ from pydantic import SecretStr
 from gist_mcp import __version__
 from gist_mcp.catalog import TOOLSET_NAMES, choose_toolsets
 from gist_mcp.errors import GistConfigError
+from gist_mcp.redact import redact_logs
 from gist_mcp.settings import Settings
 
 if TYPE_CHECKING:
@@ -81,7 +82,7 @@ def build_parser() -> argparse.ArgumentParser:
             "environment: GIST_API_KEY, GIST_API_BASE_URL (default https://api.getgist.com), GIST_TOOLSETS,\n"
             "GIST_READ_ONLY, GIST_DYNAMIC_TOOLSETS, GIST_TOOL_TIMEOUT (seconds per call, default 45),\n"
             "GIST_RATE_LIMIT (default 100/10), "
-            "GIST_MCP_AUTH_TOKEN (required to bind HTTP to a non-loopback address)."
+            "GIST_MCP_AUTH_TOKEN (16+ characters, required to bind HTTP to a non-loopback address)."
         ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -211,20 +212,16 @@ def run_call(settings: Settings, tool: str, arguments: str) -> int:
 def serve(settings: Settings, args: argparse.Namespace) -> int:
     """Run the MCP server on the chosen transport until it is stopped."""
     listen = (args.webhook_host, args.webhook_port) if args.webhook_port is not None else None
-    server = build_server(settings, listen if args.transport == "stdio" else None)
     if args.transport == "stdio":
-        server.run()
+        build_server(settings, listen).run()
         return 0
     import uvicorn
 
-    from gist_mcp.http_app import build_http_app, is_loopback
+    from gist_mcp.http_app import build_http_app, check_exposure, server_config
 
-    token = os.environ.get("GIST_MCP_AUTH_TOKEN") or None
-    if not is_loopback(args.host) and not token:
-        raise GistConfigError(
-            f"Binding to {args.host} exposes the server: set GIST_MCP_AUTH_TOKEN (clients send it as a Bearer "
-            "token) and --allowed-host for the name clients use."
-        )
+    token = settings.auth_token.get_secret_value() if settings.auth_token else None
+    check_exposure(args.host, token)
+    server = build_server(settings)
     app = build_http_app(
         server,
         host=args.host,
@@ -235,7 +232,7 @@ def serve(settings: Settings, args: argparse.Namespace) -> int:
         extra_routes=server.webhooks.routes() if server.webhooks is not None else (),
     )
     logging.getLogger("gist_mcp").warning("Serving MCP on http://%s:%s/mcp", args.host, args.port)
-    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level.lower(), access_log=False)
+    uvicorn.Server(server_config(app, host=args.host, port=args.port, log_level=args.log_level.lower())).run()
     return 0
 
 
@@ -247,6 +244,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     try:
         settings = load_settings(args)
+        redact_logs(settings.api_key.get_secret_value() if settings.api_key else None)
         if args.command == "tools":
             print_tools(settings)
             return 0

@@ -5,13 +5,14 @@ GistError
 ├── GistConfigError            settings are missing or invalid (start-up only)
 ├── GistDeadlineError          the tool call ran out of time, waits included
 ├── GistConnectionError        Gist could not be reached, after retries
-└── GistAPIError               Gist answered with a failure: status, method, path, Gist's message
-    ├── AuthenticationError    401 / 403
-    ├── NotFoundError          404
-    ├── InvalidRequestError    400 / 409 / 422 and other 4xx
-    ├── RateLimitError         429, carries retry_after
-    ├── ServerError            5xx
-    └── BadResponseError       a 2xx whose body is not the JSON Gist promises, or is too large
+├── GistAPIError               Gist answered with a failure: status, method, path, Gist's message
+│   ├── AuthenticationError    401 / 403
+│   ├── NotFoundError          404
+│   ├── InvalidRequestError    400 / 409 / 422 and other 4xx
+│   ├── RateLimitError         429, carries retry_after
+│   ├── ServerError            5xx, carries retry_after when Gist said so
+│   └── BadResponseError       a 2xx whose body is not the JSON Gist promises, or is too large
+└── GistUsageError             the call cannot be done as asked (bad arguments, a stale cursor...)
 ```
 
 `str()` of each is the text an `isError` tool result shows: the status, Gist's own message and what
@@ -56,13 +57,23 @@ class GistAPIError(GistError):
 
     default_hint = "Check the arguments and try again."
 
-    def __init__(self, status: int, method: str, path: str, message: str, hint: str | None = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        method: str,
+        path: str,
+        message: str,
+        hint: str | None = None,
+        *,
+        retry_after: float | None = None,
+    ) -> None:
         self.status = status
         self.method = method
         self.path = path
         self.gist_message = message
         self.hint = hint or self.default_hint
-        self.retry_after: float | None = None
+        self.retry_after = retry_after
+        """Seconds Gist asked to wait (Retry-After) before trying again, when it said so."""
         super().__init__(status, method, path, message)
 
     def __str__(self) -> str:
@@ -93,8 +104,8 @@ class RateLimitError(GistAPIError):
 
     def __init__(self, status: int, method: str, path: str, message: str, retry_after: float | None) -> None:
         wait = f"retry after {retry_after:g} s" if retry_after is not None else "wait a few seconds and retry"
-        super().__init__(status, method, path, message, f"Gist is rate-limiting this workspace; {wait}.")
-        self.retry_after = retry_after
+        hint = f"Gist is rate-limiting this workspace; {wait}."
+        super().__init__(status, method, path, message, hint, retry_after=retry_after)
 
 
 class ServerError(GistAPIError):

@@ -1,26 +1,49 @@
-"""The Streamable HTTP app: `/mcp`, an unauthenticated `/health`, and the guards for exposing it.
+"""The Streamable HTTP app: `/mcp`, an unauthenticated `/health`, the guards for exposing it, and
+the uvicorn settings it is served with.
 
-Bound to loopback it needs nothing more (the SDK's DNS-rebinding protection covers localhost). Bound
-to any other address it requires `GIST_MCP_AUTH_TOKEN`, which clients send as a Bearer token on
-`/mcp`, and it checks `Host` against `--allowed-host` and a browser `Origin` against
-`--allowed-origin`.
+The SDK's DNS-rebinding protection (a `Host` and browser `Origin` check) is always configured here
+for the bind we serve, never left to the SDK's own guess: bound to loopback (any of 127.0.0.0/8,
+::1, localhost) `Host` must name loopback (or an `--allowed-host`); bound to any other address it
+must be an `--allowed-host`, and `GIST_MCP_AUTH_TOKEN` (at least MIN_AUTH_TOKEN_LENGTH characters)
+is required, which clients send as a Bearer token on `/mcp`. A browser `Origin` must be loopback
+(on a loopback bind) or an `--allowed-origin`.
+
+uvicorn closes a connection whose request headers have not all arrived within HEADER_TIMEOUT
+seconds (it has no such timeout of its own), an idle keep-alive connection after KEEP_ALIVE_TIMEOUT,
+and answers 503 beyond MAX_CONNECTIONS concurrent connections.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import ipaddress
 from collections.abc import Sequence
 
+import h11
+import uvicorn
 from mcp.server.transport_security import TransportSecuritySettings
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
+from uvicorn.protocols.http.h11_impl import H11Protocol
 
+from gist_mcp.errors import GistConfigError
 from gist_mcp.server import GistServer
 
 MCP_PATH = "/mcp"
+MIN_AUTH_TOKEN_LENGTH = 16
+"""A shorter GIST_MCP_AUTH_TOKEN is refused on a public bind (it could be guessed)."""
+HEADER_TIMEOUT = 10.0
+"""Seconds a client has to send a request's headers; a stalled connection is closed after that."""
+KEEP_ALIVE_TIMEOUT = 5
+"""Seconds an idle keep-alive connection stays open between requests (uvicorn's default)."""
+MAX_CONNECTIONS = 200
+"""Concurrent connections served; beyond it uvicorn answers 503 instead of queuing without end."""
+MAX_INCOMPLETE_EVENT_BYTES = 64 * 1024
+"""Largest request head (request line and headers) accepted."""
+LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]")
 
 
 def is_loopback(host: str) -> bool:
@@ -31,6 +54,39 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host.strip("[]")).is_loopback
     except ValueError:
         return False
+
+
+def check_exposure(host: str, auth_token: str | None) -> None:
+    """Refuse to serve a non-loopback bind without a long enough GIST_MCP_AUTH_TOKEN.
+
+    Raises:
+        GistConfigError: naming the variable (never its value).
+    """
+    if is_loopback(host):
+        return
+    if not auth_token:
+        raise GistConfigError(
+            f"Binding to {host} exposes the server: set GIST_MCP_AUTH_TOKEN (clients send it as a Bearer "
+            "token) and --allowed-host for the name clients use."
+        )
+    if len(auth_token) < MIN_AUTH_TOKEN_LENGTH:
+        raise GistConfigError(
+            f"GIST_MCP_AUTH_TOKEN must be at least {MIN_AUTH_TOKEN_LENGTH} characters to bind to {host} "
+            "(e.g. the output of `python -c 'import secrets; print(secrets.token_urlsafe(32))'`)."
+        )
+
+
+def transport_security(
+    host: str, allowed_hosts: Sequence[str] = (), allowed_origins: Sequence[str] = ()
+) -> TransportSecuritySettings:
+    """The Host / Origin check for serving on `host`: loopback names on a loopback bind, plus the allowed ones."""
+    hosts, origins = list(allowed_hosts), list(allowed_origins)
+    if is_loopback(host):
+        bound = f"[{host.strip('[]')}]" if ":" in host else host
+        for name in dict.fromkeys((*LOOPBACK_NAMES, bound)):
+            hosts += [name, f"{name}:*"]
+            origins += [f"http://{name}", f"http://{name}:*"]
+    return TransportSecuritySettings(enable_dns_rebinding_protection=True, allowed_hosts=hosts, allowed_origins=origins)
 
 
 class BearerGuard:
@@ -72,13 +128,7 @@ def build_http_app(
     extra_routes: Sequence[Route] = (),
 ) -> ASGIApp:
     """The ASGI app for `--transport http`; callers have already checked that a public bind has a token."""
-    security = None
-    if not is_loopback(host):
-        security = TransportSecuritySettings(
-            enable_dns_rebinding_protection=True,
-            allowed_hosts=list(allowed_hosts),
-            allowed_origins=list(allowed_origins),
-        )
+    security = transport_security(host, allowed_hosts, allowed_origins)
     server.custom_route("/health", methods=["GET"])(health)
     for route in extra_routes:
         server.custom_route(route.path, methods=sorted(route.methods or ["POST"]))(route.endpoint)
@@ -90,3 +140,57 @@ def build_http_app(
         transport_security=security,
     )
     return BearerGuard(app, auth_token) if auth_token else app
+
+
+class HeaderTimeoutProtocol(H11Protocol):
+    """uvicorn's h11 protocol, plus a deadline for each request's headers.
+
+    uvicorn only times out idle keep-alive connections, and cancels that timer as soon as any byte
+    arrives, so a client that sends half its headers holds the connection forever. Here a timer starts
+    when the connection opens and after every response; when it fires and the request's headers are
+    still incomplete (h11 still waits for them), the connection is closed.
+    """
+
+    header_timeout: float = HEADER_TIMEOUT
+    _header_timer: asyncio.TimerHandle | None = None
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._arm_header_timer()
+
+    def on_response_complete(self) -> None:
+        super().on_response_complete()
+        self._arm_header_timer()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self._header_timer is not None:
+            self._header_timer.cancel()
+        super().connection_lost(exc)
+
+    def _arm_header_timer(self) -> None:
+        if self._header_timer is not None:
+            self._header_timer.cancel()
+        self._header_timer = self.loop.call_later(self.header_timeout, self._header_deadline)
+
+    def _header_deadline(self) -> None:
+        if self.conn.their_state is h11.IDLE and not self.transport.is_closing():
+            self.transport.close()
+
+
+def server_config(
+    app: ASGIApp, *, host: str, port: int, log_level: str = "warning", header_timeout: float = HEADER_TIMEOUT
+) -> uvicorn.Config:
+    """The uvicorn configuration `--transport http` serves with (its limits are the constants above)."""
+    protocol = type("HeaderTimeoutProtocol", (HeaderTimeoutProtocol,), {"header_timeout": header_timeout})
+    return uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        http=protocol,
+        log_level=log_level,
+        log_config=None,  # uvicorn's records go to the root handlers, where the key is redacted
+        access_log=False,
+        timeout_keep_alive=KEEP_ALIVE_TIMEOUT,
+        limit_concurrency=MAX_CONNECTIONS,
+        h11_max_incomplete_event_size=MAX_INCOMPLETE_EVENT_BYTES,
+    )

@@ -1,12 +1,14 @@
 """Server settings, read once from the environment (and overridden by command-line flags).
 
-Every environment value that starts with `${user_config.` counts as unset: an MCP Bundle host passes
-that literal for an optional field the user left empty.
+`Environment` is the one reader of environment variables (the webhook settings use it too). Every
+value that starts with `${user_config.` counts as unset: an MCP Bundle host passes that literal for
+an optional field the user left empty.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 import re
 from collections.abc import Mapping
@@ -22,12 +24,71 @@ _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
 
 
-def env_value(environ: Mapping[str, str], name: str) -> str | None:
-    """The stripped value of `name`, or None when unset, empty or an unfilled bundle placeholder."""
-    value = environ.get(name, "").strip()
-    if not value or value.startswith("${user_config."):
-        return None
-    return value
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+class Environment:
+    """The one reader of gist-mcp's environment: every `GIST_*` variable is read and checked here.
+
+    `Settings`, the webhook settings and the command line all read through it, so a value means the
+    same everywhere and a bad one is a GistConfigError naming the variable (the CLI exits 2).
+    Values are stripped; unset, empty and unfilled bundle placeholders (`${user_config.…}`) are None.
+    """
+
+    def __init__(self, environ: Mapping[str, str] | None = None) -> None:
+        self._environ = os.environ if environ is None else environ
+
+    def text(self, name: str) -> str | None:
+        """The value of `name`, or None; control characters (a pasted line break) are refused."""
+        value = self._environ.get(name, "").strip()
+        if not value or value.startswith("${user_config."):
+            return None
+        if _CONTROL.search(value):
+            raise GistConfigError(f"{name} must not contain control characters such as line breaks.")
+        return value
+
+    def secret(self, name: str) -> SecretStr | None:
+        """A key or token: printable ASCII only (it goes into an HTTP header), and never shown in an error."""
+        value = self.text(name)
+        if value is not None and not (value.isascii() and value.isprintable()):
+            raise GistConfigError(f"{name} must be printable ASCII (check it was pasted whole and nothing else).")
+        return SecretStr(value) if value is not None else None
+
+    def flag(self, name: str, default: bool = False) -> bool:
+        """1/true/yes/on or 0/false/no/off."""
+        return parse_bool(name, self.text(name), default)
+
+    def seconds(self, name: str, default: float) -> float:
+        """A positive, finite number of seconds (`nan` and `inf` are refused)."""
+        value = self.text(name)
+        if value is None:
+            return default
+        try:
+            number = float(value)
+        except ValueError:
+            number = math.nan
+        if not (math.isfinite(number) and number > 0):
+            raise GistConfigError(f"{name} must be a positive number of seconds, not {value!r}.")
+        return number
+
+    def count(self, name: str, default: int) -> int:
+        """A whole number of 1 or more."""
+        value = self.text(name)
+        if value is None:
+            return default
+        if not value.isdigit() or int(value) < 1:
+            raise GistConfigError(f"{name} must be a whole number of 1 or more, not {value!r}.")
+        return int(value)
+
+    def rate_limit(self, name: str) -> tuple[int, float]:
+        """`requests/seconds`, e.g. 100/10."""
+        value = self.text(name)
+        if value is None:
+            return (100, 10.0)
+        match = re.fullmatch(r"(\d+)\s*/\s*(\d+(?:\.\d+)?)\s*s?", value)
+        if not match or int(match.group(1)) < 1 or float(match.group(2)) <= 0:
+            raise GistConfigError(f"{name} must look like 100/10 (requests per seconds), not {value!r}.")
+        return (int(match.group(1)), float(match.group(2)))
 
 
 def parse_bool(name: str, value: str | None, default: bool = False) -> bool:
@@ -40,27 +101,6 @@ def parse_bool(name: str, value: str | None, default: bool = False) -> bool:
     if lowered in _FALSE:
         return False
     raise GistConfigError(f"{name} must be true or false (1/0, yes/no), not {value!r}.")
-
-
-def _positive_float(name: str, value: str | None, default: float) -> float:
-    if value is None:
-        return default
-    try:
-        number = float(value)
-    except ValueError:
-        number = -1.0
-    if number <= 0:
-        raise GistConfigError(f"{name} must be a positive number of seconds, not {value!r}.")
-    return number
-
-
-def _rate_limit(value: str | None) -> tuple[int, float]:
-    if value is None:
-        return (100, 10.0)
-    match = re.fullmatch(r"\s*(\d+)\s*/\s*(\d+(?:\.\d+)?)\s*s?\s*", value)
-    if not match or int(match.group(1)) < 1 or float(match.group(2)) <= 0:
-        raise GistConfigError(f"GIST_RATE_LIMIT must look like 100/10 (requests per seconds), not {value!r}.")
-    return (int(match.group(1)), float(match.group(2)))
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -79,23 +119,25 @@ class Settings:
     read_only: bool = False
     dynamic_toolsets: bool = False
     """Start with `toolsets` plus list_toolsets/enable_toolset, which switch more on at runtime."""
+    auth_token: SecretStr | None = None
+    """GIST_MCP_AUTH_TOKEN: the Bearer token HTTP clients must send (required on a public bind)."""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         """Read `GIST_*` variables; raises GistConfigError naming the variable that is malformed."""
-        env = os.environ if environ is None else environ
-        key = env_value(env, "GIST_API_KEY")
-        base_url = env_value(env, "GIST_API_BASE_URL") or DEFAULT_BASE_URL
+        env = Environment(environ)
+        base_url = env.text("GIST_API_BASE_URL") or DEFAULT_BASE_URL
         if not re.match(r"https?://[^/\s]+", base_url):
             raise GistConfigError(f"GIST_API_BASE_URL must be an http(s) URL, not {base_url!r}.")
         return cls(
-            api_key=SecretStr(key) if key else None,
+            api_key=env.secret("GIST_API_KEY"),
             base_url=base_url.rstrip("/"),
-            deadline=_positive_float("GIST_TOOL_TIMEOUT", env_value(env, "GIST_TOOL_TIMEOUT"), 45.0),
-            rate_limit=_rate_limit(env_value(env, "GIST_RATE_LIMIT")),
-            toolsets=choose_toolsets(env_value(env, "GIST_TOOLSETS")),
-            read_only=parse_bool("GIST_READ_ONLY", env_value(env, "GIST_READ_ONLY")),
-            dynamic_toolsets=parse_bool("GIST_DYNAMIC_TOOLSETS", env_value(env, "GIST_DYNAMIC_TOOLSETS")),
+            deadline=env.seconds("GIST_TOOL_TIMEOUT", 45.0),
+            rate_limit=env.rate_limit("GIST_RATE_LIMIT"),
+            toolsets=choose_toolsets(env.text("GIST_TOOLSETS")),
+            read_only=env.flag("GIST_READ_ONLY"),
+            dynamic_toolsets=env.flag("GIST_DYNAMIC_TOOLSETS"),
+            auth_token=env.secret("GIST_MCP_AUTH_TOKEN"),
         )
 
     def replace(self, **changes: object) -> Settings:

@@ -7,6 +7,7 @@ gist-api.md marks as uncertain (string booleans, ISO or Unix times, tag objects 
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, datetime
 from typing import Annotated, Any, ClassVar, Literal, Self
 
@@ -19,24 +20,37 @@ class Input(BaseModel):
     model_config = ConfigDict(extra="forbid", coerce_numbers_to_str=True)
 
 
+MAX_UNIX_SECONDS = 253_402_300_799
+"""9999-12-31T23:59:59Z: times are taken between 1970 and the end of year 9999."""
+
+
 def _to_unix(value: Any) -> Any:
     """ISO-8601 or Unix seconds (number or digit string) → integer Unix seconds, as Gist expects."""
+    if value is None:
+        return None
     if isinstance(value, bool):
         raise ValueError("expected ISO-8601 or Unix seconds, not a boolean")
     if isinstance(value, int | float):
-        return int(value)
-    if isinstance(value, str):
-        text = value.strip()
-        if text.lstrip("-").isdigit():
-            return int(text)
-        try:
-            parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
-        except ValueError:
-            raise ValueError("expected ISO-8601 (e.g. 2026-11-27T09:30:00Z) or Unix seconds") from None
-        if parsed.tzinfo is None:
-            parsed = parsed.replace(tzinfo=UTC)
-        return int(parsed.timestamp())
-    return value
+        seconds = value
+    elif isinstance(value, str):
+        seconds = _parse_time(value.strip())
+    else:
+        return value
+    if not math.isfinite(seconds) or not 0 <= seconds <= MAX_UNIX_SECONDS:
+        raise ValueError("must be a time between 1970 and 9999 (ISO-8601 or Unix seconds)")
+    return int(seconds)
+
+
+def _parse_time(text: str) -> int:
+    if text.lstrip("-").isdigit():
+        return int(text)
+    try:
+        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise ValueError("expected ISO-8601 (e.g. 2026-11-27T09:30:00Z) or Unix seconds") from None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return int(parsed.timestamp())
 
 
 Timestamp = Annotated[

@@ -1,7 +1,9 @@
 """`api_request`: any call on the configured Gist API host, for what the typed tools do not cover.
 
 It is an escape hatch, never a way out: the path must stay relative to the API base URL, caller
-headers cannot touch authentication or framing, redirects are not followed (see `_http.py`).
+headers come from a short allowlist (`CALLER_HEADERS`: nothing that touches authentication,
+framing, cookies, proxies or the method), method overrides are refused in every mode, and
+redirects are not followed (see `_http.py`).
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from urllib.parse import unquote
 
 from pydantic import BaseModel, Field, WithJsonSchema, field_validator
 
-from gist_mcp._http import PROTECTED_HEADERS
+from gist_mcp._http import CALLER_HEADERS
 from gist_mcp.catalog._operation import Operation, ToolContext
 from gist_mcp.catalog._shapes import Input
 from gist_mcp.catalog._toolset import Toolset
@@ -44,16 +46,32 @@ def check_path(path: str) -> str:
     return stripped
 
 
+_ALLOWED = ", ".join(sorted(CALLER_HEADERS))
+_JSON_TYPE = re.compile(r"^application/(?:[\w.+-]+\+)?json\s*(?:;.*)?$", re.IGNORECASE)
+METHOD_OVERRIDE_PARAMS = frozenset({"_method"})
+"""Query parameters some frameworks read as the real method: refused, so a GET stays a GET."""
+
+
 def check_headers(headers: dict[str, str] | None) -> dict[str, str] | None:
-    """Refuse malformed header names or values and any header that would change auth or framing."""
+    """Only CALLER_HEADERS, with printable ASCII values; Content-Type only a JSON type (the body is JSON)."""
     for name, value in (headers or {}).items():
         if not _TOKEN.match(name):
             raise ValueError(f"{name!r} is not a valid header name")
-        if name.lower() in PROTECTED_HEADERS:
-            raise ValueError(f"{name} cannot be set: gist-mcp sends it itself")
-        if _CONTROL.search(value):
-            raise ValueError(f"the value of {name} must not contain control characters (no line breaks)")
+        if name.lower() not in CALLER_HEADERS:
+            raise ValueError(f"{name} cannot be set (allowed: {_ALLOWED})")
+        if not value.isascii() or _CONTROL.search(value):
+            raise ValueError(f"the value of {name} must be printable ASCII (no line breaks)")
+        if name.lower() == "content-type" and not _JSON_TYPE.match(value):
+            raise ValueError("Content-Type must be a JSON type such as application/json: the body is sent as JSON")
     return headers
+
+
+def check_query(query: dict[str, Any] | None) -> dict[str, Any] | None:
+    """Refuse method-override parameters (`_method`)."""
+    for name in query or {}:
+        if name.strip().lower() in METHOD_OVERRIDE_PARAMS:
+            raise ValueError(f"{name} cannot be set: it would override the HTTP method")
+    return query
 
 
 class _Target(Input):
@@ -61,11 +79,10 @@ class _Target(Input):
 
     path: str = Field(min_length=1, max_length=2000, description=_PATH_DOC)
     query: dict[str, str | int | float | bool] | None = Field(None, description="Query parameters.")
-    headers: dict[str, str] | None = Field(
-        None, description="Extra headers (not Authorization, Host or Content-Length)."
-    )
+    headers: dict[str, str] | None = Field(None, description=f"Extra headers, only: {_ALLOWED}.")
 
     _path = field_validator("path")(check_path)
+    _query = field_validator("query")(check_query)
     _headers = field_validator("headers")(check_headers)
 
 

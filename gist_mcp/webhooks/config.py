@@ -1,4 +1,5 @@
-"""Webhook settings from the environment, and the private data directory they live in.
+"""Webhook settings from the environment (read through `settings.Environment`), and the private data
+directory they live in.
 
 The receiver's URL carries a token: `GIST_WEBHOOK_TOKEN`, or else one generated once and kept in the
 data directory, so the URL the user pasted into Gist stays valid across restarts. The data directory
@@ -19,7 +20,7 @@ from pathlib import Path
 import platformdirs
 
 from gist_mcp.errors import GistConfigError
-from gist_mcp.settings import env_value
+from gist_mcp.settings import Environment
 
 TOKEN_FILE = "webhook-token"
 DB_FILE = "webhooks.sqlite3"
@@ -69,31 +70,23 @@ class WebhookSettings:
 
         Raises GistConfigError naming the variable (or file) that is malformed.
         """
-        env = os.environ if environ is None else environ
-        data_dir = (data_dir_override or data_dir_from_env(env)).expanduser()
-        token = env_value(env, "GIST_WEBHOOK_TOKEN")
+        env = Environment(environ)
+        data_dir = (data_dir_override or data_dir_from_env(environ)).expanduser()
+        token = env.text("GIST_WEBHOOK_TOKEN")
+        secret = env.secret("GIST_WEBHOOK_SECRET")
         return cls(
             token=_checked_token("GIST_WEBHOOK_TOKEN", token) if token else _stored_token(data_dir),
-            secret=env_value(env, "GIST_WEBHOOK_SECRET"),
+            secret=secret.get_secret_value() if secret else None,
             data_dir=data_dir,
-            retention_days=_positive_int(env, "GIST_WEBHOOK_RETENTION_DAYS", 30),
-            max_events=_positive_int(env, "GIST_WEBHOOK_MAX_EVENTS", 100_000),
+            retention_days=env.count("GIST_WEBHOOK_RETENTION_DAYS", 30),
+            max_events=env.count("GIST_WEBHOOK_MAX_EVENTS", 100_000),
         )
 
 
 def data_dir_from_env(environ: Mapping[str, str] | None = None) -> Path:
     """`GIST_MCP_DATA_DIR`, else the platform's user data folder for gist-mcp (nothing is created)."""
-    env = os.environ if environ is None else environ
-    return Path(env_value(env, "GIST_MCP_DATA_DIR") or platformdirs.user_data_dir("gist-mcp", appauthor=False))
-
-
-def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
-    value = env_value(env, name)
-    if value is None:
-        return default
-    if not value.isdigit() or int(value) < 1:
-        raise GistConfigError(f"{name} must be a whole number of 1 or more, not {value!r}.")
-    return int(value)
+    folder = Environment(environ).text("GIST_MCP_DATA_DIR")
+    return Path(folder or platformdirs.user_data_dir("gist-mcp", appauthor=False))
 
 
 def _checked_token(source: str, token: str) -> str:
