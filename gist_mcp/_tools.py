@@ -34,6 +34,8 @@ NOT_FOUND_HINTS = {
     "segments": "Find the segment's id with list_segments.",
     "campaigns": "Find the campaign's id with list_campaigns.",
     "events": "Check the contact with get_user or get_lead (by id, user_id or email).",
+    "conversations": "Find conversation ids with list_conversations.",
+    "teams": "Find teammate ids with list_teammates (and team ids with list_teams).",
     "raw": "Check the path and the ids in it against Gist's API reference.",
 }
 """The next step after a 404, by toolset, where the failing code did not give a more precise one."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from gist_mcp.catalog import contacts, events, raw, segments, tags, webhooks
+from gist_mcp.catalog import contacts, conversations, events, raw, segments, tags, teams, webhooks
 from gist_mcp.catalog._operation import Operation, ToolContext
 
 CATALOG: tuple[Operation, ...] = (
@@ -12,6 +12,8 @@ CATALOG: tuple[Operation, ...] = (
     *segments.SEGMENT_OPERATIONS,
     *segments.CAMPAIGN_OPERATIONS,
     *events.OPERATIONS,
+    *conversations.OPERATIONS,
+    *teams.OPERATIONS,
     *webhooks.OPERATIONS,
     *raw.OPERATIONS,
 )

@@ -233,7 +233,7 @@ class Inbox:
 
     def counts(self, conversations: Iterable[Record]) -> dict[str, int]:
         """How many of `conversations` are in each state."""
-        totals = dict.fromkeys(STATES, 0)
+        totals: dict[str, int] = dict.fromkeys(STATES, 0)
         for conversation in conversations:
             totals[conversation["state"]] += 1
         return totals
