@@ -149,20 +149,23 @@ async def execute(op: Operation, context: ToolContext, arguments: dict[str, Any]
             return await op.run(context, args)
     except TimeoutError:
         raise GistDeadlineError(deadline) from None
-    except NotFoundError as error:
-        if error.hint == error.default_hint:
-            error.hint = NOT_FOUND_HINTS.get(op.toolset, error.hint)
-        raise
-    except GistError:
-        raise
+    except GistError as error:
+        raise _with_hint(op, error) from None
     except ExceptionGroup as group:
         # Concurrent page fetches fail as a group; the model needs the first Gist failure.
         failures = group.subgroup(GistError)
         if failures is None:
             raise _internal(op) from None
-        raise _first(failures) from None
+        raise _with_hint(op, _first(failures)) from None
     except Exception:
         raise _internal(op) from None
+
+
+def _with_hint(op: Operation, error: GistError) -> GistError:
+    """`error`, a 404 whose hint is still the generic one given its toolset's next step instead."""
+    if isinstance(error, NotFoundError) and error.hint == error.default_hint:
+        error.hint = NOT_FOUND_HINTS.get(op.toolset, error.hint)
+    return error
 
 
 async def call_operation(op: Operation, context: ToolContext, arguments: dict[str, Any]) -> CallToolResult:
