@@ -145,20 +145,23 @@ async def guarded(name: str, hint: str, deadline: float, work: Callable[[], Awai
             return await work()
     except TimeoutError:
         raise GistDeadlineError(deadline) from None
-    except NotFoundError as error:
-        if error.hint == error.default_hint:
-            error.hint = hint
-        raise
-    except GistError:
-        raise
+    except GistError as error:
+        raise _with_hint(error, hint) from None
     except ExceptionGroup as group:
         # Concurrent page fetches fail as a group; the model needs the first Gist failure.
         failures = group.subgroup(GistError)
         if failures is None:
             raise _internal(name) from None
-        raise _first(failures) from None
+        raise _with_hint(_first(failures), hint) from None
     except Exception:
         raise _internal(name) from None
+
+
+def _with_hint(error: GistError, hint: str) -> GistError:
+    """`error`, or for a 404 whose hint is still the generic one, the same 404 with `hint` as its next step."""
+    if isinstance(error, NotFoundError) and error.hint == error.default_hint:
+        return error.with_hint(hint)
+    return error
 
 
 async def call_operation(op: Operation, context: ToolContext, arguments: dict[str, Any]) -> CallToolResult:

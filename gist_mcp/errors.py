@@ -94,6 +94,10 @@ class NotFoundError(GistAPIError):
 
     default_hint = "Check the id with the matching list tool."
 
+    def with_hint(self, hint: str) -> NotFoundError:
+        """The same 404 with another next step (the tool that finds a valid id)."""
+        return NotFoundError(self.status, self.method, self.path, self.gist_message, hint)
+
 
 class InvalidRequestError(GistAPIError):
     """400 / 422 and other 4xx: Gist rejected the request as given."""

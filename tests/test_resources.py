@@ -6,7 +6,7 @@ import json
 
 import pytest
 from mcp import Client, MCPError
-from mcp.types import INVALID_PARAMS
+from mcp.types import INVALID_PARAMS, ResourceTemplateReference
 
 from gist_mcp.emulator import GistEmulator
 from gist_mcp.resources import RESOURCE_NOT_FOUND
@@ -25,7 +25,13 @@ async def test_resources_list_names_every_segment_and_campaign(client: Client, e
     assert {f"gist://segments/{i}" for i in emulator.segments} <= uris
     assert {f"gist://campaigns/{i}" for i in emulator.campaigns} <= uris
     templates = {t.uri_template for t in (await client.list_resource_templates()).resource_templates}
-    assert templates == {"gist://segments/{segment_id}", "gist://campaigns/{campaign_id}"}
+    assert templates == {
+        "gist://segments/{segment_id}",
+        "gist://campaigns/{campaign_id}",
+        "gist://conversations/{conversation_id}",
+    }
+    # Conversations are too many for a picker: completions offer their ids instead.
+    assert not any(uri.startswith("gist://conversations/") for uri in uris)
 
 
 async def test_all_segments_with_counts(client: Client, emulator: GistEmulator) -> None:
@@ -77,4 +83,25 @@ async def test_unknown_uri_is_resource_not_found(client: Client) -> None:
 async def test_resources_list_survives_a_gist_outage(client: Client, emulator: GistEmulator) -> None:
     emulator.faults.add("status", status=401, times=None)
     uris = {str(r.uri) for r in (await client.list_resources()).resources}
-    assert uris == {"gist://segments", "gist://campaigns"}
+    assert uris == {"gist://segments", "gist://campaigns", "gist://teammates"}
+
+
+async def test_a_conversation_with_its_latest_messages(client: Client) -> None:
+    listed = await client.call_tool("list_conversations", {"limit": 1})
+    conversation_id = listed.structured_content["conversations"][0]["id"]  # type: ignore[index]
+    data = await read_json(client, f"gist://conversations/{conversation_id}")
+    assert isinstance(data, dict)
+    assert data["id"] == conversation_id
+    assert isinstance(data["messages"], list)
+    completion = await client.complete(
+        ResourceTemplateReference(type="ref/resource", uri="gist://conversations/{conversation_id}"),
+        {"name": "conversation_id", "value": str(conversation_id)[:2]},
+    )
+    assert str(conversation_id) in completion.completion.values
+
+
+async def test_teammates_and_teams_in_one_resource(client: Client, emulator: GistEmulator) -> None:
+    data = await read_json(client, "gist://teammates")
+    assert isinstance(data, dict)
+    assert len(data["teammates"]) == len(emulator.store.inbox.teammates)
+    assert len(data["teams"]) == len(emulator.store.inbox.teams)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from gist_mcp.catalog import contacts, events, raw, segments, tags, webhooks
+from gist_mcp.catalog import contacts, conversations, events, raw, segments, tags, teams, webhooks
 from gist_mcp.catalog._operation import Operation, ToolContext
 from gist_mcp.catalog._toolset import IdSource, Resource, Toolset
 from gist_mcp.errors import GistConfigError, NotFoundError
@@ -20,6 +20,8 @@ TOOLSETS: tuple[Toolset, ...] = (
     segments.SEGMENTS_TOOLSET,
     segments.CAMPAIGNS_TOOLSET,
     events.TOOLSET,
+    conversations.TOOLSET,
+    teams.TOOLSET,
     webhooks.TOOLSET,
     raw.TOOLSET,
 )

@@ -115,6 +115,23 @@ def decode_cursor(cursor: str, fingerprint: str) -> tuple[int, int]:
     return page, offset
 
 
+Page = tuple[list[dict[str, Any]], int | None, int | None]
+"""One page of a collection: its items, and the `next` and `last` page numbers (None when absent)."""
+
+
+async def fetch_page(
+    gist: GistClient, path: str, key: str, number: int, params: Mapping[str, Any] | None = None
+) -> Page:
+    """GET page `number` (of `PER_PAGE` items) of a collection, read tolerantly."""
+    response = await gist.request("GET", path, params={**(params or {}), "page": number, "per_page": PER_PAGE})
+    data: dict[str, Any] = response.data if isinstance(response.data, dict) else {}
+    items = data.get(key)
+    pages = data.get("pages")
+    links: dict[str, Any] = pages if isinstance(pages, dict) else {}
+    rows = [i for i in items if isinstance(i, dict)] if isinstance(items, list) else []
+    return rows, page_number(links.get("next")), page_number(links.get("last"))
+
+
 async def collect(
     gist: GistClient,
     path: str,
@@ -136,23 +153,14 @@ async def collect(
     filtered = keep is not _keep_all
     kept: list[dict[str, Any]] = []
 
-    async def fetch(number: int) -> tuple[list[dict[str, Any]], int | None, int | None]:
-        response = await gist.request("GET", path, params={**params, "page": number, "per_page": PER_PAGE})
-        data: dict[str, Any] = response.data if isinstance(response.data, dict) else {}
-        items = data.get(key)
-        pages = data.get("pages")
-        links: dict[str, Any] = pages if isinstance(pages, dict) else {}
-        rows = [i for i in items if isinstance(i, dict)] if isinstance(items, list) else []
-        return rows, page_number(links.get("next")), page_number(links.get("last"))
-
     async def fetch_into(number: int, results: dict[int, Any]) -> None:
-        results[number] = await fetch(number)
+        results[number] = await fetch_page(gist, path, key, number, params)
 
     wave = [page]
     last: int | None = None
     page_size = PER_PAGE
     while wave:
-        results: dict[int, tuple[list[dict[str, Any]], int | None, int | None]] = {}
+        results: dict[int, Page] = {}
         async with anyio.create_task_group() as group:
             for number in wave:
                 group.start_soon(fetch_into, number, results)

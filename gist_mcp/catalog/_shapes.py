@@ -128,6 +128,23 @@ def _text(value: Any) -> str | None:
     return None if value is None or value == "" else str(value)
 
 
+def as_int(value: Any) -> int | None:
+    """A Gist number sent as an integer or a digit string; None for anything else."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value)
+    return None
+
+
+def id_list(value: Any) -> list[int]:
+    """Ids from a list of ids (numbers or digit strings) or of objects with an `id`."""
+    if not isinstance(value, list):
+        return []
+    found = (as_int(item.get("id") if isinstance(item, dict) else item) for item in value)
+    return [item for item in found if item is not None]
+
+
 def tag_names(value: Any) -> list[str]:
     """Tags as names, from `[{"id", "name"}]` or plain names."""
     if not isinstance(value, list):
@@ -327,4 +344,4 @@ class Deleted(BaseModel):
 
     deleted: Literal[True] = True
     id: int
-    type: Literal["user", "lead", "tag"]
+    type: Literal["user", "lead", "tag", "conversation"]

@@ -104,8 +104,8 @@ class _Kind:
             raw = await fetch_contact(ctx, ref.selector)
         except NotFoundError as error:
             key, value = ref.selector
-            error.hint = f"No {self.kind} with {key} {value!r}: find it with list_{self.plural} or check the {key}."
-            raise
+            hint = f"No {self.kind} with {key} {value!r}: find it with list_{self.plural} or check the {key}."
+            raise error.with_hint(hint) from None
         self.check(raw, action)
         return raw
 

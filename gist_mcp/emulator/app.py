@@ -29,6 +29,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from .asgi import discard, read_body, replay
 from .errors import ApiError, error_response
 from .faults import Faults, play
+from .inbox import InboxApi
 from .inputs import ContactRef, RefField
 from .ratelimit import SlidingWindow
 from .recording import RecordedRequest
@@ -96,8 +97,9 @@ class GistEmulator:
         self.faults = Faults()
         self.webhook_sink: WebhookSink | None = None
         self._limiter = None if rate_limit is None else SlidingWindow(*rate_limit, clock=self.clock)
+        inbox_routes = InboxApi(self.store, self._notify, max_per_page).routes()
         self.app = Starlette(
-            routes=Api(self.store, self._notify, max_per_page).routes(),
+            routes=[*Api(self.store, self._notify, max_per_page).routes(), *inbox_routes],
             middleware=[Middleware(_FrontDoor, emulator=self)],
             exception_handlers={ApiError: _api_error, HTTPException: _http_error},
         )
@@ -162,17 +164,10 @@ class GistEmulator:
         """Serve the emulator on a loopback socket for the duration; yields the base URL (see `serve_asgi`)."""
         return serve_asgi(self.app, host=host, port=port)
 
-    async def _notify(
-        self,
-        topic: Topic,
-        contact: dict[str, Any],
-        *,
-        tag: dict[str, Any] | None = None,
-        event: dict[str, Any] | None = None,
-    ) -> None:
+    async def _notify(self, topic: Topic, contact: dict[str, Any], **parts: dict[str, Any] | None) -> None:
         """Send one webhook payload to `webhook_sink`, if set."""
         if self.webhook_sink is not None:
-            await deliver(self.webhook_sink, build_payload(topic, contact, self.store.now(), tag=tag, event=event))
+            await deliver(self.webhook_sink, build_payload(topic, contact, self.store.now(), **parts))
 
     def _gate(self, headers: dict[str, str]) -> ApiError | None:
         """The authentication and rate-limit verdict on a request; None lets it through."""

@@ -14,6 +14,7 @@ from __future__ import annotations
 import unicodedata
 from typing import Any
 
+from .inbox_seed import load_inbox
 from .state import Record, Store
 
 SEPTEMBER_1 = 1788220800  # 2026-09-01T00:00:00Z
@@ -125,6 +126,7 @@ def load_demo(store: Store) -> None:
     contacts = [store.add_contact(**_contact_fields(n), tags=_tags(n), segment_ids=_segments(n)) for n in range(60)]
     for contact, name, properties, occurred_at in sorted(_events(contacts), key=lambda e: e[3]):
         store.add_event(contact, name, properties, occurred_at)
+    load_inbox(store)
 
 
 def _is_lead(n: int) -> bool:

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import invalid, missing, not_found
+from .inbox_state import Inbox
 from .inputs import ContactRef, TagItem
 
 Record = dict[str, Any]
@@ -71,6 +72,7 @@ class Store:
         self.segments: dict[int, Record] = {}
         self.campaigns: dict[int, Record] = {}
         self.events: list[Record] = []
+        self.inbox = Inbox(self)
         self._issued = {kind: base - 1 for kind, base in ID_BASES.items()}
 
     def now(self) -> int:
@@ -82,6 +84,7 @@ class Store:
         for table in (self.contacts, self.tags, self.segments, self.campaigns):
             table.clear()
         self.events.clear()
+        self.inbox.clear()
         self._issued = {kind: base - 1 for kind, base in ID_BASES.items()}
 
     def _take_id(self, kind: str, wanted: int | None, taken: Iterable[int]) -> int:

@@ -7,7 +7,11 @@ so this shape is INVENTED, following the §9 emulator proposal. It keeps the one
     {"id": "<uuid4>", "topic": "contact.tagged", "created_at": <unix>, "workspace_id": "sandbox",
      "contact": <contact as the API serializes it>,
      "tag": {"id", "name"},       # contact.tagged / contact.untagged only
-     "event": <event>}            # event.performed only
+     "event": <event>,            # event.performed only
+     "conversation": <conversation as the API serializes it>,  # conversation.* only
+     "message": <message>}        # conversation.teammate_replied only
+
+For conversation topics ``contact`` is the conversation's contact.
 """
 
 from __future__ import annotations
@@ -23,7 +27,17 @@ Payload = dict[str, Any]
 WebhookSink = Callable[[Payload], Awaitable[None]]
 
 Topic = Literal[
-    "contact.created", "contact.updated", "contact.deleted", "contact.tagged", "contact.untagged", "event.performed"
+    "contact.created",
+    "contact.updated",
+    "contact.deleted",
+    "contact.tagged",
+    "contact.untagged",
+    "event.performed",
+    "conversation.started",
+    "conversation.teammate_replied",
+    "conversation.opened",
+    "conversation.closed",
+    "conversation.assigned",
 ]
 TOPICS: tuple[Topic, ...] = get_args(Topic)
 WORKSPACE_ID = "sandbox"
@@ -32,15 +46,11 @@ WORKSPACE_ID = "sandbox"
 class Notify(Protocol):
     """How route handlers report a write: one call per payload (see `build_payload` for the arguments)."""
 
-    async def __call__(
-        self, topic: Topic, contact: dict[str, Any], *, tag: Payload | None = None, event: Payload | None = None
-    ) -> None: ...
+    async def __call__(self, topic: Topic, contact: dict[str, Any], **parts: Payload | None) -> None: ...
 
 
-def build_payload(
-    topic: Topic, contact: dict[str, Any], created_at: int, *, tag: Payload | None = None, event: Payload | None = None
-) -> Payload:
-    """One webhook payload; `tag` and `event` are added only when given."""
+def build_payload(topic: Topic, contact: dict[str, Any], created_at: int, **parts: Payload | None) -> Payload:
+    """One webhook payload; `parts` (``tag``, ``event``, ``conversation``, ``message``) are added when not None."""
     payload: Payload = {
         "id": str(uuid.uuid4()),
         "topic": topic,
@@ -48,10 +58,7 @@ def build_payload(
         "workspace_id": WORKSPACE_ID,
         "contact": contact,
     }
-    if tag is not None:
-        payload["tag"] = tag
-    if event is not None:
-        payload["event"] = event
+    payload.update({key: part for key, part in parts.items() if part is not None})
     return payload
 
 
