@@ -23,7 +23,7 @@ from pydantic import BaseModel, ValidationError
 
 from gist_mcp._http import deadline_scope
 from gist_mcp._schema import input_schema, output_schema
-from gist_mcp.catalog import Operation, ToolContext
+from gist_mcp.catalog import Operation, ToolContext, bulk, forms, subscriptions
 from gist_mcp.errors import GistDeadlineError, GistError, GistUsageError, NotFoundError
 
 logger = logging.getLogger("gist_mcp.tools")
@@ -34,6 +34,9 @@ NOT_FOUND_HINTS = {
     "segments": "Find the segment's id with list_segments.",
     "campaigns": "Find the campaign's id with list_campaigns.",
     "events": "Check the contact with get_user or get_lead (by id, user_id or email).",
+    "forms": forms.NOT_FOUND_HINT,
+    "subscriptions": subscriptions.NOT_FOUND_HINT,
+    "bulk": bulk.NOT_FOUND_HINT,
     "raw": "Check the path and the ids in it against Gist's API reference.",
 }
 """The next step after a 404, by toolset, where the failing code did not give a more precise one."""

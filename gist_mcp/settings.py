@@ -17,7 +17,9 @@ from pydantic import SecretStr
 from gist_mcp.errors import GistConfigError
 
 DEFAULT_BASE_URL = "https://api.getgist.com"
-TOOLSETS = ("users", "leads", "tags", "segments", "campaigns", "events", "webhooks", "raw")
+TOOLSETS = (
+    "users", "leads", "tags", "segments", "campaigns", "events", "forms", "subscriptions", "bulk", "webhooks", "raw"
+)  # fmt: skip
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
 

@@ -2,7 +2,18 @@
 
 from __future__ import annotations
 
-from gist_mcp.catalog import contacts, events, raw, segments, tags, webhooks
+from gist_mcp.catalog import (
+    bulk,
+    campaign_subscriptions,
+    contacts,
+    events,
+    forms,
+    raw,
+    segments,
+    subscriptions,
+    tags,
+    webhooks,
+)
 from gist_mcp.catalog._operation import Operation, ToolContext
 
 CATALOG: tuple[Operation, ...] = (
@@ -11,7 +22,11 @@ CATALOG: tuple[Operation, ...] = (
     *tags.OPERATIONS,
     *segments.SEGMENT_OPERATIONS,
     *segments.CAMPAIGN_OPERATIONS,
+    *campaign_subscriptions.OPERATIONS,
     *events.OPERATIONS,
+    *forms.OPERATIONS,
+    *subscriptions.OPERATIONS,
+    *bulk.OPERATIONS,
     *webhooks.OPERATIONS,
     *raw.OPERATIONS,
 )
