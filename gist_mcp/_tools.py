@@ -40,6 +40,8 @@ NOT_FOUND_HINTS = {
     "raw": "Check the path and the ids in it against Gist's API reference.",
 }
 """The next step after a 404, by toolset, where the failing code did not give a more precise one."""
+MAX_LISTED_PROBLEMS = 20
+"""Validation problems named in one error (10,000 bad import records must not make a 500 kB message)."""
 
 
 def mcp_tool(op: Operation) -> MCPTool:
@@ -105,6 +107,8 @@ def describe_validation_error(op: Operation, error: ValidationError) -> str:
             problems.append(f"{where}: required")
         else:
             problems.append(f"{where}: {item['msg'].removeprefix('Value error, ')}")
+    if len(problems) > MAX_LISTED_PROBLEMS:
+        problems[MAX_LISTED_PROBLEMS:] = [f"and {len(problems) - MAX_LISTED_PROBLEMS} more"]
     return f"Invalid arguments for {op.name}: " + "; ".join(problems)
 
 

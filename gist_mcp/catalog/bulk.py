@@ -27,7 +27,7 @@ MAX_IMPORT_RECORDS = 10_000
 POLL_DELAYS = (0.5, 1.0, 2.0, 3.0)
 """Seconds before each round of status polls; the last repeats."""
 DEADLINE_MARGIN = 5.0
-"""Seconds kept before the call's deadline: no chunk is sent and no poll waits into them."""
+"""Seconds kept before the call's deadline: no chunk after the first is sent and no poll waits into them."""
 MAX_LISTED_FAILURES = 100
 """Per-record failures listed in a result (`failed` still counts them all)."""
 
@@ -189,7 +189,7 @@ class _Import:
     async def send(self) -> None:
         """Send the chunks in order; stop at the first failure or when the deadline gets close."""
         for number, chunk in enumerate(self.chunks, start=1):
-            if remaining() < DEADLINE_MARGIN:
+            if number > 1 and remaining() < DEADLINE_MARGIN:
                 return
             body = {"contacts": self.records[chunk.first : chunk.last + 1]}
             try:
