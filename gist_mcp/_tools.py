@@ -155,9 +155,7 @@ async def execute(op: Operation, context: ToolContext, arguments: dict[str, Any]
     except TimeoutError:
         raise GistDeadlineError(deadline) from None
     except NotFoundError as error:
-        if error.hint == error.default_hint:
-            error.hint = NOT_FOUND_HINTS.get(op.toolset, error.hint)
-        raise
+        raise _hinted(op, error) from None
     except GistError:
         raise
     except ExceptionGroup as group:
@@ -165,7 +163,7 @@ async def execute(op: Operation, context: ToolContext, arguments: dict[str, Any]
         failures = group.subgroup(GistError)
         if failures is None:
             raise _internal(op) from None
-        raise _first(failures) from None
+        raise _hinted(op, _first(failures)) from None
     except Exception:
         raise _internal(op) from None
 
@@ -190,6 +188,13 @@ def _internal(op: Operation) -> GistError:
     return GistError(
         f"Internal error in gist-mcp while running {op.name}. Try again; if it repeats, report it with the server log."
     )
+
+
+def _hinted(op: Operation, error: GistError) -> GistError:
+    """A 404 gets its toolset's next step, unless the failing code gave a more precise one."""
+    if isinstance(error, NotFoundError) and error.hint == error.default_hint:
+        error.hint = NOT_FOUND_HINTS.get(op.toolset, error.hint)
+    return error
 
 
 def _first(group: BaseExceptionGroup[GistError]) -> GistError:
