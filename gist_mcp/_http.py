@@ -206,6 +206,10 @@ class GistClient:
             )
         return self._http
 
+    async def pause(self, seconds: float) -> None:
+        """Wait between polls with this client's sleep (injectable, so tests that poll never really wait)."""
+        await self._sleep(seconds)
+
     async def aclose(self) -> None:
         """Close the connection pool (safe to call when it never opened)."""
         if self._http is not None:

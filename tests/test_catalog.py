@@ -19,11 +19,18 @@ CONTRACT_TOOLS = {
     "create_lead", "update_lead", "get_lead", "list_leads", "delete_lead",
     "create_tag", "update_tag", "tag_contacts", "list_tags", "delete_tag",
     "get_segment", "list_segments", "get_campaign", "list_campaigns",
+    "subscribe_to_campaign", "unsubscribe_from_campaign",
     "track_event", "list_events",
     "list_conversations", "get_conversation", "create_conversation", "reply_to_conversation",
     "update_conversation", "tag_conversation", "delete_conversation", "count_conversations",
-    "list_teams", "list_teammates", "api_request",
+    "list_teams", "list_teammates",
+    "list_forms", "get_form", "list_form_submissions", "submit_form",
+    "list_subscription_types", "set_subscription",
+    "import_contacts", "get_import_status",
+    "api_request",
 }  # fmt: skip
+ALL_BUDGET = 60_000
+"""CONTRACT.md: tools/list for every toolset (`all`) stays within this many bytes of compact JSON."""
 
 
 def schema_nodes(node: Any) -> list[dict[str, Any]]:

@@ -8,7 +8,19 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from gist_mcp.catalog import contacts, conversations, events, raw, segments, tags, teams, webhooks
+from gist_mcp.catalog import (
+    bulk,
+    contacts,
+    conversations,
+    events,
+    forms,
+    raw,
+    segments,
+    subscriptions,
+    tags,
+    teams,
+    webhooks,
+)
 from gist_mcp.catalog._operation import Operation, ToolContext
 from gist_mcp.catalog._toolset import IdSource, Resource, Toolset
 from gist_mcp.errors import GistConfigError, NotFoundError
@@ -22,6 +34,9 @@ TOOLSETS: tuple[Toolset, ...] = (
     events.TOOLSET,
     conversations.TOOLSET,
     teams.TOOLSET,
+    forms.TOOLSET,
+    subscriptions.TOOLSET,
+    bulk.TOOLSET,
     webhooks.TOOLSET,
     raw.TOOLSET,
 )

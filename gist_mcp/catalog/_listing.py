@@ -72,10 +72,21 @@ class Listing:
         params: Mapping[str, Any] | None = None,
         keep: Keep = _keep_all,
         narrow: str = "ask for a larger limit",
+        path: str | None = None,
     ) -> BaseModel:
-        """Up to `limit` items as this listing's result, with advice when more exist."""
+        """Up to `limit` items as this listing's result, with advice when more exist.
+
+        `path` replaces `source` as the path for a sub-collection (`forms/{id}/submissions`).
+        """
         raws, more, next_cursor = await collect(
-            gist, self.source, self.source, limit=limit, cursor=cursor, params=params, keep=keep, scope=self.plural
+            gist,
+            path or self.source,
+            self.source,
+            limit=limit,
+            cursor=cursor,
+            params=params,
+            keep=keep,
+            scope=self.plural,
         )
         items = [self.item.from_gist(raw) for raw in raws]
         return self.model(

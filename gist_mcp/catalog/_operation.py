@@ -19,6 +19,9 @@ if TYPE_CHECKING:
     from gist_mcp.catalog.dynamic import ToolsetSwitch
     from gist_mcp.webhooks import WebhookStore
 
+MAX_LISTED_PROBLEMS = 20
+"""Validation problems named in one error (10,000 bad import records must not make a 500 kB message)."""
+
 Progress = Callable[[float, float | None, str | None], Awaitable[None]]
 
 
@@ -90,6 +93,8 @@ def describe_validation_error(op: Operation, error: ValidationError) -> str:
             problems.append(f"{where}: required")
         else:
             problems.append(f"{where}: {item['msg'].removeprefix('Value error, ')}")
+    if len(problems) > MAX_LISTED_PROBLEMS:
+        problems[MAX_LISTED_PROBLEMS:] = [f"and {len(problems) - MAX_LISTED_PROBLEMS} more"]
     return f"Invalid arguments for {op.name}: " + "; ".join(problems)
 
 

@@ -45,6 +45,8 @@ _USER_FIELDS: dict[str, Any] = {
     "signed_up_at": (Timestamp, Field(None, description="Sign-up time: ISO-8601 or Unix seconds.")),
 }
 _USER_ID = (str, Field(description="Your own id for this user (unique in the workspace)."))
+CONTACT_FIELDS: dict[str, Any] = {**_FIELDS, **_USER_FIELDS}
+"""Every optional field create_user/create_lead take besides user_id: what an import_contacts record may carry."""
 _LIST_FIELDS: dict[str, Any] = {
     "limit": (Limit, 50),
     "cursor": (Cursor, None),
@@ -80,6 +82,21 @@ async def fetch_contact(ctx: ToolContext, selector: tuple[str, int | str]) -> di
     if not raw.get("id"):
         raise NotFoundError(404, "GET", "/contacts", f"no contact with {key} {value!r}")
     return raw
+
+
+async def email_or_user_id(ctx: ToolContext, ref: ContactRef) -> tuple[str, str, int | None]:
+    """(key, value, Gist id or None) naming a contact by user_id or email, for Gist calls that take only those.
+
+    A contact given by Gist id is looked up first (its user_id wins over its email).
+    """
+    key, value = ref.selector
+    if key != "id":
+        return key, str(value), None
+    raw = await fetch_contact(ctx, ref.selector)
+    for wanted in ("user_id", "email"):
+        if raw.get(wanted) not in (None, ""):
+            return wanted, str(raw[wanted]), int(raw["id"])
+    raise GistUsageError(f"Contact {value} has neither user_id nor email, which this Gist call needs.")
 
 
 class _Kind:

@@ -111,7 +111,7 @@ async def api_request(ctx: ToolContext, args: ApiRequestInput | ReadOnlyApiReque
 
 
 _DESCRIPTION = (
-    "Call any Gist REST endpoint (conversations, forms, teams...: what the other tools lack) "
+    "Call any Gist REST endpoint the typed tools lack (articles, collections, e-commerce...) "
     "on the configured API host."
 )
 

@@ -8,6 +8,7 @@ from gist_mcp.catalog._listing import Listing
 from gist_mcp.catalog._operation import Operation, ToolContext
 from gist_mcp.catalog._shapes import Campaign, Cursor, Input, Limit, Segment, unwrap
 from gist_mcp.catalog._toolset import IdSource, Resource, Toolset, via
+from gist_mcp.catalog.campaign_subscriptions import SUBSCRIBE_TO_CAMPAIGN, UNSUBSCRIBE_FROM_CAMPAIGN
 
 _COUNT = Field(True, description="Include the number of contacts in the segment.")
 
@@ -134,9 +135,9 @@ SEGMENTS_TOOLSET = Toolset(
 )
 CAMPAIGNS_TOOLSET = Toolset(
     name="campaigns",
-    description="Email campaigns with their status and figures.",
+    description="Email campaigns with their status and figures; subscribe contacts to them or unsubscribe them.",
     not_found_hint="Find the campaign's id with list_campaigns.",
-    operations=(GET_CAMPAIGN, LIST_CAMPAIGNS),
+    operations=(GET_CAMPAIGN, LIST_CAMPAIGNS, SUBSCRIBE_TO_CAMPAIGN, UNSUBSCRIBE_FROM_CAMPAIGN),
     resources=(
         Resource(
             uri="gist://campaigns",

@@ -28,6 +28,9 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from .asgi import discard, read_body, replay
 from .errors import ApiError, error_response
+from .extras import ExtraApi
+from .extras_seed import load_extras_demo
+from .extras_state import ExtraStore
 from .faults import Faults, play
 from .inbox import InboxApi
 from .inputs import ContactRef, RefField
@@ -93,13 +96,19 @@ class GistEmulator:
         self.latency = latency
         self.clock = clock or time.time
         self.store = Store(self.clock)
+        self.extras = ExtraStore(self.store)
+        """Campaign subscriptions, forms, subscription types and batches, with the batch switches."""
         self.requests: list[RecordedRequest] = []
         self.faults = Faults()
         self.webhook_sink: WebhookSink | None = None
         self._limiter = None if rate_limit is None else SlidingWindow(*rate_limit, clock=self.clock)
         inbox_routes = InboxApi(self.store, self._notify, max_per_page).routes()
         self.app = Starlette(
-            routes=[*Api(self.store, self._notify, max_per_page).routes(), *inbox_routes],
+            routes=[
+                *Api(self.store, self._notify, max_per_page).routes(),
+                *inbox_routes,
+                *ExtraApi(self.extras, self._notify, max_per_page).routes(),
+            ],
             middleware=[Middleware(_FrontDoor, emulator=self)],
             exception_handlers={ApiError: _api_error, HTTPException: _http_error},
         )
@@ -134,8 +143,10 @@ class GistEmulator:
     def reset(self) -> None:
         """Back to the seeded (or empty) workspace; clears the request log, faults and rate-limit window."""
         self.store.clear()
+        self.extras.clear()
         if self.seed:
             load_demo(self.store)
+            load_extras_demo(self.extras)
         self.requests.clear()
         self.faults.clear()
         if self._limiter is not None:

@@ -60,6 +60,8 @@ class Fault:
     status: int | None = None
     retry_after: int | None = None
     commit: bool = False
+    after: int = 0
+    """Matching requests let through untouched before the fault starts (e.g. fail only the third POST)."""
 
     def matches(self, method: str, path: str) -> bool:
         """Whether this rule applies to a request."""
@@ -82,6 +84,7 @@ class Faults:
         status: int | None = None,
         retry_after: int | None = None,
         commit: bool = False,
+        after: int = 0,
     ) -> Fault:
         """Queue a fault (see the module docstring for the kinds).
 
@@ -93,6 +96,7 @@ class Faults:
             status: the HTTP status of a ``status`` fault (required for that kind, refused for others).
             retry_after: a ``Retry-After`` header (seconds) for a ``status`` fault.
             commit: carry the request out first, then replace its answer with the fault.
+            after: let this many matching requests through first.
         """
         if kind not in FAULT_KINDS:
             raise ValueError(f"unknown fault kind {kind!r}; expected one of {', '.join(FAULT_KINDS)}")
@@ -100,7 +104,9 @@ class Faults:
             raise ValueError("status (and retry_after) go with kind='status' only, and that kind needs a status")
         if times is not None and times < 1:
             raise ValueError("times must be at least 1, or None")
-        fault = Fault(kind, times, path_prefix, method, status, retry_after, commit)
+        if after < 0:
+            raise ValueError("after must be 0 or more")
+        fault = Fault(kind, times, path_prefix, method, status, retry_after, commit, after)
         self._rules.append(fault)
         return fault
 
@@ -117,6 +123,9 @@ class Faults:
         """The fault for this request, if any, counting one use of it."""
         for fault in self._rules:
             if fault.matches(method, path):
+                if fault.after:
+                    fault.after -= 1
+                    return None
                 if fault.times is not None:
                     fault.times -= 1
                     if fault.times == 0:
