@@ -4,9 +4,10 @@ It is served beside `/mcp` by the Streamable HTTP app (`receiver_routes`), or on
 in stdio mode (`serve_receiver`). The token in the path is its only credential: it is checked before
 anything else and never logged (uvicorn's access log included, see `hide_token_in_access_log`). When a
 secret is configured, `X-Gist-Signature: sha256=<hex HMAC-SHA256 of the raw body>` must match too.
-A body over `MAX_EVENT_BYTES` is a 413 (the rest is not read: no larger event is kept); one the store refuses (not a JSON object,
-too deep, a non-finite number, too large once stored: see `events.accept`) a 400 or 413 whose JSON
-body says why. The answer is 2xx only once the event is committed, so Gist's own retries cover a crash.
+A body over `MAX_EVENT_BYTES` is a 413 (the rest is not read: no larger event is kept); one the
+store refuses (not a JSON object, too deep, a non-finite number, too large once stored: see
+`events.accept`) a 400 or 413. Every refusal's JSON body says why. The answer is 2xx only once the
+event is committed, so Gist's own retries cover a crash.
 """
 
 from __future__ import annotations
