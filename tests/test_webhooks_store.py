@@ -21,6 +21,7 @@ from gist_mcp.webhooks import (
     MAX_EVENT_BYTES,
     MAX_LISTING_BYTES,
     MAX_NESTING_DEPTH,
+    MAX_STORE_BYTES,
     EventPage,
     PayloadRefused,
     WebhookEvent,
@@ -528,3 +529,16 @@ async def test_a_store_file_of_the_old_schema_is_migrated_once_when_opened(
             len(event.text.encode()) for event in map(accept, [p.payload for p in kept] + [{"id": "next"}])
         )
     conn.close()
+
+
+def test_the_readme_states_the_webhook_limits_the_code_applies() -> None:
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    section = readme[readme.index("## Watch Events") :]
+
+    for phrase in (
+        f"bodies over {MAX_EVENT_BYTES // 1024} KiB",
+        f"nesting deeper than {MAX_NESTING_DEPTH} levels",
+        f"at most\n{MAX_LISTING_BYTES // 1024} KiB of payloads",
+        f"{MAX_STORE_BYTES // 1024 // 1024} MiB of payloads",
+    ):
+        assert phrase in section
