@@ -57,7 +57,7 @@ async def serve_asgi(
     port: int = 0,
     sock: socket.socket | None = None,
     lifespan: Literal["on", "off"] = "off",
-    shutdown_grace: float = 1.0,
+    shutdown_grace: int = 1,
 ) -> AsyncIterator[str]:
     """Serve an ASGI app with uvicorn for the duration of the block; yields its base URL.
 

@@ -34,7 +34,7 @@ from gist_mcp.webhooks.events import MAX_EVENT_BYTES, MAX_NESTING_DEPTH, Payload
 from gist_mcp.webhooks.store import WebhookStore
 
 SIGNATURE_HEADER = "X-Gist-Signature"
-SHUTDOWN_GRACE = 5.0
+SHUTDOWN_GRACE = 5
 """Seconds deliveries in flight get to commit when the listener stops."""
 
 logger = logging.getLogger(__name__)
