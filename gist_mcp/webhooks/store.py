@@ -166,12 +166,13 @@ def _budgeted(rows: Iterator[_Row], limit: int, max_bytes: int) -> EventPage:
     taken: list[WebhookEvent] = []
     used = 0
     for row in rows:
+        size = row[4]  # the bytes column: parsing is skipped for the row that ends the page
         if len(taken) == limit:
             return EventPage(taken, more=True)
-        if taken and used + row[4] > max_bytes:
+        if taken and used + size > max_bytes:
             return EventPage(taken, more=True, over_budget=True)
         taken.append(_event(row))
-        used += row[4]
+        used += size
     return EventPage(taken, more=False)
 
 
