@@ -1,18 +1,20 @@
 """Load and crash check of the webhook receiver: `python bench/webhook_load.py [--deliveries 1000]`.
 
-It starts the receiver as a real subprocess on a free loopback port with a temporary data directory and
-posts signed deliveries from this process: the first ones one at a time, the rest with several in flight,
-some of them redeliveries of earlier events (half sent right behind their original, so both are in
-flight together). In the middle of the concurrent part it kills the receiver with SIGKILL and starts it
-again; like Gist, every delivery that got no 2xx is retried until it does. Then it reads the store from
-this process and checks that every distinct event is stored exactly once with its payload, that every
-2xx'd delivery is there, and that the token never reached the receiver's log. Exit status 1 if not.
+It starts the receiver as a real subprocess (this file with `--serve-receiver`) on a free loopback port
+with a temporary data directory and posts signed deliveries from this process: the first ones one at a
+time, the rest with several in flight, some of them redeliveries of earlier events (half sent right
+behind their original, so both are in flight together). In the middle of the concurrent part it kills
+the receiver with SIGKILL and starts it again; like Gist, every delivery that got no 2xx is retried
+until it does. Then it reads the store from this process and checks that every distinct event is
+stored exactly once with its payload, that every 2xx'd delivery is there, and that the token never
+reached the receiver's log. Exit status 1 if not.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import random
 import secrets
@@ -33,10 +35,17 @@ from anyio.abc import Process
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))  # run from a checkout without installing
 
-from gist_mcp.webhooks import SIGNATURE_HEADER, WebhookStore, event_id, signature  # noqa: E402
+from gist_mcp.webhooks import (  # noqa: E402
+    SIGNATURE_HEADER,
+    WebhookEvent,
+    WebhookSettings,
+    WebhookStore,
+    event_id,
+    serve_receiver,
+    signature,
+)
 
 TOPICS = ("contact.created", "contact.tagged", "contact.untagged", "custom_property.updated", "conversation.opened")
-RECEIVER = "from gist_mcp.webhooks.receiver import main; main()"
 
 
 @dataclass
@@ -99,7 +108,7 @@ class Receiver:
         self.restart_seconds = 0.0
 
     async def start(self) -> None:
-        command = [sys.executable, "-c", RECEIVER, "--port", str(self.port), "--data-dir", str(self.data_dir)]
+        command = [sys.executable, __file__, "--serve-receiver", str(self.port), str(self.data_dir)]
         with self.log.open("ab") as log:
             self.process = await anyio.open_process(
                 command, env=self.env, stdin=subprocess.DEVNULL, stdout=log, stderr=log
@@ -188,8 +197,13 @@ def percentile(values: list[float], share: float) -> float:
 async def verify(db_path: Path, deliveries: list[Delivery]) -> tuple[int, dict[str, int]]:
     """Read the store from this (second) process: how many events, and what is missing, extra, doubled or altered."""
     sent = {delivery.event_id: json.loads(delivery.body) for delivery in deliveries}
+    events: list[WebhookEvent] = []
     async with WebhookStore(db_path) as store:
-        events, _ = await store.list(limit=len(deliveries) + 1)
+        while True:  # page by page: a listing stops at its byte budget
+            page = await store.list(limit=len(deliveries) + 1, before_seq=events[-1].seq if events else None)
+            events += page.events
+            if not page.more:
+                break
     stored_ids = Counter(event.id for event in events)
     acknowledged = {delivery.event_id for delivery in deliveries if delivery.latency is not None}
     return len(events), {
@@ -265,7 +279,22 @@ def report(
         print(f"{name:>40}: {value}")
 
 
+def serve_receiver_process(port: int, data_dir: Path) -> None:
+    """The child process: only the receiver, on 127.0.0.1:port, storing into data_dir (exit 1 if the port is taken)."""
+    logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    settings = WebhookSettings.from_env(data_dir_override=data_dir)
+
+    async def serve() -> bool:
+        async with WebhookStore.from_settings(settings) as store:
+            return await serve_receiver(store, settings, "127.0.0.1", port)
+
+    sys.exit(0 if anyio.run(serve) else 1)
+
+
 def main() -> None:
+    if sys.argv[1:2] == ["--serve-receiver"]:
+        _, _, port, data_dir = sys.argv
+        serve_receiver_process(int(port), Path(data_dir))
     parser = argparse.ArgumentParser(description="Load and crash check of the webhook receiver.")
     parser.add_argument("--deliveries", type=int, default=1000)
     parser.add_argument("--duplicate-share", type=float, default=0.2, help="share of deliveries that are redeliveries")

@@ -1,4 +1,4 @@
-"""The one settings reader (`settings.Environment`) and the command's exit codes, in process."""
+"""The one settings reader (`environment.Environment`) and the command's exit codes, in process."""
 
 from __future__ import annotations
 
@@ -10,9 +10,10 @@ import pytest
 from conftest import CANARY_KEY
 
 from gist_mcp import cli
+from gist_mcp.environment import Environment
 from gist_mcp.errors import GistConfigError
 from gist_mcp.http_app import MIN_AUTH_TOKEN_LENGTH
-from gist_mcp.settings import Environment, Settings
+from gist_mcp.settings import Settings
 from gist_mcp.webhooks import WebhookSettings
 
 GOOD_TOKEN = "t" * MIN_AUTH_TOKEN_LENGTH

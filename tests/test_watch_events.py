@@ -8,9 +8,10 @@ import os
 import shlex
 import subprocess
 import sys
+import tracemalloc
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import anyio
 import httpx
@@ -18,13 +19,13 @@ import httpx2
 import pytest
 from mcp import Client, StdioServerParameters
 from mcp.client.streamable_http import streamable_http_client
-from mcp.types import ResourceUpdatedNotification
+from mcp.types import ResourceUpdatedNotification, TextResourceContents
 from starlette.applications import Starlette
 
 from gist_mcp.emulator import GistEmulator
 from gist_mcp.server import GistServer, create_server
 from gist_mcp.watch import WebhookHub, deliver_in_process
-from gist_mcp.webhooks import WebhookSettings, WebhookStore
+from gist_mcp.webhooks import MAX_EVENT_BYTES, MAX_LISTING_BYTES, WebhookSettings, WebhookStore, event_id
 from tests.conftest import CANARY_KEY, MODES, call, call_error, settings_for
 from tests.test_transports import free_port
 
@@ -47,11 +48,92 @@ def server(emulator: GistEmulator, hub: WebhookHub) -> GistServer:
     return create_server(settings_for(), transport=httpx.ASGITransport(app=emulator.app), webhooks=hub)
 
 
-async def post(hub: WebhookHub, payload: dict[str, Any]) -> httpx.Response:
-    """Deliver one webhook through the receiver app, as Gist would."""
+async def read_text(client: Client, uri: str) -> str:
+    """The text of a resource that has one text content."""
+    contents = (await client.read_resource(uri)).contents
+    assert len(contents) == 1
+    assert isinstance(contents[0], TextResourceContents)
+    return contents[0].text
+
+
+async def post(hub: WebhookHub, payload: dict[str, Any] | bytes) -> httpx.Response:
+    """Deliver one webhook (a payload, or a raw body) through the receiver app, as Gist would."""
     app = Starlette(routes=hub.routes())
+    body = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://receiver") as http:
-        return await http.post(hub.settings.receiver_path, json=payload)
+        return await http.post(hub.settings.receiver_path, content=body)
+
+
+def _not_json(constant: str) -> NoReturn:
+    raise ValueError(f"{constant} is not JSON")
+
+
+def strict_json(text: str) -> Any:
+    """`text` parsed as JSON proper: encodable as UTF-8, and no NaN or Infinity (json.loads takes them)."""
+    return json.loads(text.encode(), parse_constant=_not_json)  # encode(): a lone surrogate raises
+
+
+HOSTILE_BODIES = [  # raw bodies as an attacker (or a broken sender) posts them
+    rb'{"id": "\ud800", "topic": "contact.tagged", "name": "lone \udfff surrogate"}',
+    rb'{"\udbff": ["\ud83d\ude00", "\ud83d"], "n": 1.7e308, "i": 123456789012345678901234567890}',
+]
+CLEANED = [
+    {"id": "\ufffd", "topic": "contact.tagged", "name": "lone \ufffd surrogate"},
+    {"\ufffd": ["\U0001f600", "\ufffd"], "n": 1.7e308, "i": 123456789012345678901234567890},
+]
+
+
+@pytest.mark.parametrize("mode", MODES)
+async def test_hostile_bodies_are_stored_cleaned_and_every_answer_stays_valid_json(
+    server: GistServer, hub: WebhookHub, mode: str
+) -> None:
+    async with Client(server, mode=mode, cache=None) as client:
+        waiting = await call(client, "list_webhook_events", {})  # nothing yet
+        responses = [await post(hub, body) for body in HOSTILE_BODIES]
+        refused = [await post(hub, body) for body in (b'{"n": 1e400}', b'{"n": -Infinity}', b'{"a":' * 255)]
+
+        assert [response.status_code for response in responses] == [200, 200]
+        assert [response.status_code for response in refused] == [400, 400, 400]
+        ids = [event_id(payload) for payload in CLEANED]
+        assert [response.json()["id"] for response in responses] == ids
+        listed = await call(client, "list_webhook_events", {})
+        assert [e["payload"] for e in listed["webhook_events"]] == CLEANED[::-1]
+        assert waiting["count"] == 0
+        waited = await call(client, "wait_for_webhook_event", {"after_id": ids[0], "timeout_seconds": 1})
+        assert [e["payload"] for e in waited["webhook_events"]] == CLEANED[1:]
+        latest = strict_json(await read_text(client, "gist://webhook-events"))
+        assert [e["payload"] for e in latest["webhook_events"]] == CLEANED[::-1]
+        for event_id_, payload in zip(ids, CLEANED, strict=True):
+            one = strict_json(await read_text(client, f"gist://webhook-events/{event_id_}"))
+            assert one["payload"] == payload
+
+
+async def test_a_listing_over_its_byte_budget_returns_fewer_events_with_a_hint_and_bounded_memory(
+    server: GistServer, hub: WebhookHub
+) -> None:
+    per_page = MAX_LISTING_BYTES // MAX_EVENT_BYTES
+    async with Client(server, cache=None) as client:
+        for number in range(100):
+            pad = "x" * (MAX_EVENT_BYTES - 100)
+            assert (await post(hub, {"id": f"big_{number}", "pad": pad})).is_success
+        await call(client, "list_webhook_events", {"limit": 1})  # warm up: first-call allocations are not listing's
+        tracemalloc.start()
+        try:
+            first = await call(client, "list_webhook_events", {"limit": 100})
+            _, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+        assert first["count"] == per_page
+        assert first["has_more"] is True
+        assert "at most 256 KiB of payloads" in first["hint"]
+        # The whole MCP round trip (result model, text and structured copies, the client's side) stays within a
+        # small multiple of the budget (measured: about 3x); without the budget it held several copies of 6.4 MiB.
+        assert peak < 6 * MAX_LISTING_BYTES
+        second = await call(client, "list_webhook_events", {"limit": 100, "cursor": first["next_cursor"]})
+        names = [e["payload"]["id"] for e in first["webhook_events"] + second["webhook_events"]]
+        assert names == [f"big_{n}" for n in range(99, 99 - 2 * per_page, -1)]
+        latest = strict_json(await read_text(client, "gist://webhook-events"))
+        assert latest["count"] == per_page
 
 
 @pytest.mark.parametrize("mode", MODES)
@@ -69,14 +151,16 @@ async def test_received_events_are_listed_newest_first_and_readable_as_resources
         assert [e["topic"] for e in listed["webhook_events"]] == ["contact.created", "contact.tagged"]
         assert listed["has_more"] is True
         rest = await call(client, "list_webhook_events", {"limit": 5, "cursor": listed["next_cursor"]})
-        assert [e["id"] for e in rest["webhook_events"]] == ["evt_1", "evt_0"]
+        assert [e["payload"]["id"] for e in rest["webhook_events"]] == ["evt_1", "evt_0"]
         tagged = await call(client, "list_webhook_events", {"topic": "contact.tagged"})
         assert tagged["count"] == 3
         assert (await call(client, "list_webhook_events", {"since": "2099-01-01T00:00:00Z"}))["count"] == 0
-        latest = json.loads((await client.read_resource("gist://webhook-events")).contents[0].text)  # type: ignore[union-attr]
+        latest = json.loads(await read_text(client, "gist://webhook-events"))
         assert latest["count"] == 4
-        one = json.loads((await client.read_resource("gist://webhook-events/evt_1")).contents[0].text)  # type: ignore[union-attr]
-        assert one["payload"] == {"id": "evt_1", "topic": "contact.tagged", "contact": {"id": 1}}
+        evt_1 = {"id": "evt_1", "topic": "contact.tagged", "contact": {"id": 1}}
+        assert rest["webhook_events"][0]["id"] == event_id(evt_1)
+        one = json.loads(await read_text(client, f"gist://webhook-events/{event_id(evt_1)}"))
+        assert one["payload"] == evt_1
 
 
 @pytest.mark.parametrize("mode", MODES)
@@ -97,10 +181,11 @@ async def test_wait_returns_on_arrival_and_times_out_when_nothing_comes(
                 await anyio.sleep(0.3)
                 await post(hub, {"id": "other", "topic": "contact.tagged"})
                 await post(hub, {"id": "gone", "topic": "contact.deleted"})
-        assert [e["id"] for e in results[0]["webhook_events"]] == ["gone"]
+        assert [e["payload"]["id"] for e in results[0]["webhook_events"]] == ["gone"]
         assert results[0]["timed_out"] is False
-        after = await call(client, "wait_for_webhook_event", {"after_id": "other", "timeout_seconds": 1})
-        assert [e["id"] for e in after["webhook_events"]] == ["gone"]
+        other = event_id({"id": "other", "topic": "contact.tagged"})
+        after = await call(client, "wait_for_webhook_event", {"after_id": other, "timeout_seconds": 1})
+        assert [e["payload"]["id"] for e in after["webhook_events"]] == ["gone"]
         text = await call_error(client, "wait_for_webhook_event", {"after_id": "nope"})
         assert "after_id" in text
         text = await call_error(client, "wait_for_webhook_event", {"timeout_seconds": 120})
@@ -123,7 +208,7 @@ async def test_handshake_subscriber_is_notified_of_events_another_process_stored
         with anyio.fail_after(10):
             await updated.wait()
         listed = await call(client, "list_webhook_events", {})
-        assert listed["webhook_events"][0]["id"] == "from-elsewhere"
+        assert listed["webhook_events"][0]["payload"]["id"] == "from-elsewhere"
 
 
 async def test_listening_client_is_notified_on_the_2026_era(server: GistServer, hub: WebhookHub) -> None:
@@ -200,7 +285,7 @@ async def test_http_receiver_sits_beside_mcp_outside_its_bearer_guard(gist_url: 
                 Client(streamable_http_client(f"{base}/mcp", http_client=authed), cache=None) as client,
             ):
                 listed = await call(client, "list_webhook_events", {})
-                assert [e["id"] for e in listed["webhook_events"]] == ["h1"]
+                assert [e["payload"]["id"] for e in listed["webhook_events"]] == ["h1"]
     finally:
         process.terminate()
         await process.wait()
@@ -222,10 +307,13 @@ async def test_stdio_webhook_port_receives_and_a_second_process_shares_the_store
             await wait_until_up(f"http://127.0.0.1:{port}/")
             async with httpx.AsyncClient() as http:
                 url = f"http://127.0.0.1:{port}/webhooks/gist/{TOKEN}"
+                assert (await http.post(url, content=HOSTILE_BODIES[0])).status_code == 200
                 assert (await http.post(url, json={"id": "s1", "topic": "contact.tagged"})).status_code == 200
-            assert (await call(first, "list_webhook_events", {}))["webhook_events"][0]["id"] == "s1"
+            listed = (await call(first, "list_webhook_events", {}))["webhook_events"]
+            assert [e["payload"] for e in listed] == [{"id": "s1", "topic": "contact.tagged"}, CLEANED[0]]
+            assert strict_json(await read_text(first, f"gist://webhook-events/{listed[1]['id']}")) == listed[1]
             async with Client(params(logs[1])) as second:
-                assert (await call(second, "list_webhook_events", {}))["webhook_events"][0]["id"] == "s1"
+                assert (await call(second, "list_webhook_events", {}))["webhook_events"][0]["payload"]["id"] == "s1"
     assert "Webhook receiver not started" in logs[1].read_text()
     assert all(TOKEN not in log.read_text() for log in logs)
 

@@ -8,6 +8,7 @@ import stat
 import sys
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
+from typing import Any
 
 import anyio
 import httpx
@@ -16,11 +17,11 @@ from starlette.applications import Starlette
 
 from gist_mcp.errors import GistConfigError
 from gist_mcp.webhooks import (
-    MAX_BODY_BYTES,
-    OnEvent,
-    WebhookEvent,
+    MAX_EVENT_BYTES,
+    MAX_NESTING_DEPTH,
     WebhookSettings,
     WebhookStore,
+    event_id,
     receiver_routes,
     serve_receiver,
 )
@@ -48,8 +49,8 @@ async def store(settings: WebhookSettings) -> AsyncIterator[WebhookStore]:
         yield store
 
 
-def client_for(store: WebhookStore, settings: WebhookSettings, on_event: OnEvent | None = None) -> httpx.AsyncClient:
-    app = Starlette(routes=receiver_routes(store, settings, on_event))
+def client_for(store: WebhookStore, settings: WebhookSettings) -> httpx.AsyncClient:
+    app = Starlette(routes=receiver_routes(store, settings))
     return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gist-mcp.test")
 
 
@@ -58,8 +59,8 @@ def sign(body: bytes, secret: str = SECRET) -> str:
 
 
 async def stored_ids(store: WebhookStore) -> list[str]:
-    events, _ = await store.list(limit=1000)
-    return [event.id for event in events]
+    """The payload ids of the stored events, newest first."""
+    return [event.payload["id"] for event in (await store.list(limit=1000)).events]
 
 
 async def test_a_delivery_to_the_right_token_is_stored_and_acknowledged(
@@ -69,8 +70,8 @@ async def test_a_delivery_to_the_right_token_is_stored_and_acknowledged(
         response = await client.post(settings.receiver_path, json=EVENT)
 
     assert response.status_code == 200
-    assert response.json() == {"id": "evt_1", "topic": "contact.tagged", "duplicate": False}
-    stored = await store.get("evt_1")
+    assert response.json() == {"id": event_id(EVENT), "topic": "contact.tagged", "duplicate": False}
+    stored = await store.get(event_id(EVENT))
     assert stored is not None
     assert stored.payload == EVENT
 
@@ -159,9 +160,9 @@ def padded_event(size: int) -> bytes:
     return json.dumps({"id": "big", "pad": "x" * (size - len(empty))}).encode()
 
 
-async def test_a_body_of_exactly_one_mebibyte_is_accepted(store: WebhookStore, settings: WebhookSettings) -> None:
+async def test_a_body_of_exactly_the_size_limit_is_accepted(store: WebhookStore, settings: WebhookSettings) -> None:
     async with client_for(store, settings) as client:
-        response = await client.post(settings.receiver_path, content=padded_event(MAX_BODY_BYTES))
+        response = await client.post(settings.receiver_path, content=padded_event(MAX_EVENT_BYTES))
 
     assert response.status_code == 200
     assert await stored_ids(store) == ["big"]
@@ -170,7 +171,7 @@ async def test_a_body_of_exactly_one_mebibyte_is_accepted(store: WebhookStore, s
 async def test_a_larger_body_is_refused_whether_its_length_is_declared_or_streamed(
     store: WebhookStore, settings: WebhookSettings
 ) -> None:
-    body = padded_event(MAX_BODY_BYTES + 1)
+    body = padded_event(MAX_EVENT_BYTES + 1)
 
     async def chunks() -> AsyncIterator[bytes]:
         for start in range(0, len(body), 64 * 1024):
@@ -182,48 +183,69 @@ async def test_a_larger_body_is_refused_whether_its_length_is_declared_or_stream
 
     assert streamed.request.headers.get("content-length") is None
     assert (declared.status_code, streamed.status_code) == (413, 413)
+    assert declared.json() == {"error": "body larger than 64 KiB"}
     assert await stored_ids(store) == []
 
 
 @pytest.mark.parametrize(
-    "body",
+    ("body", "status", "reason"),
     [
-        b"",
-        b"not json",
-        b'{"id": "e1"',
-        b'[{"id": "e1"}]',
-        b'"text"',
-        b"42",
-        b'{"n": NaN}',
-        b'{"e": "\xff"}',
-        b"[" * 100_000,
+        (b"", 400, "body is not valid JSON"),
+        (b"not json", 400, "body is not valid JSON"),
+        (b'{"id": "e1"', 400, "body is not valid JSON"),
+        (b'[{"id": "e1"}]', 400, "body is not a JSON object"),
+        (b'"text"', 400, "body is not a JSON object"),
+        (b"42", 400, "body is not a JSON object"),
+        (b'{"e": "\xff"}', 400, "body is not valid JSON"),
+        (b'{"n": NaN}', 400, "body holds a number JSON cannot express (NaN, Infinity, or beyond 1.8e308)"),
+        (b'{"n": [1e400]}', 400, "body holds a number JSON cannot express (NaN, Infinity, or beyond 1.8e308)"),
+        (b'{"n": -Infinity}', 400, "body holds a number JSON cannot express (NaN, Infinity, or beyond 1.8e308)"),
+        (b'{"n": ' + b"9" * 5000 + b"}", 400, "body is not valid JSON"),
+        (b"[" * 60_000, 400, f"body nested deeper than {MAX_NESTING_DEPTH} levels"),
+        (b'{"a":' * 255 + b"{}" + b"}" * 255, 400, f"body nested deeper than {MAX_NESTING_DEPTH} levels"),
+        (b'{"a":' * MAX_NESTING_DEPTH + b"{}" + b"}" * MAX_NESTING_DEPTH, 400, "nested deeper"),
+        (b'{"n": [' + b"1e5," * 12_000 + b"1]}", 413, "event larger than 64 KiB"),  # 100000.0 once stored
     ],
-    ids=["empty", "text", "truncated", "array", "string", "number", "nan", "bad-utf8", "too-deep"],
-)
-async def test_a_body_that_is_not_a_json_object_is_a_bad_request(
-    store: WebhookStore, settings: WebhookSettings, body: bytes
+    ids=[
+        "empty", "text", "truncated", "array", "string", "number", "bad-utf8", "nan", "overflow-to-infinity",
+        "minus-infinity", "int-too-long", "too-deep-for-the-parser", "255-deep", "one-level-too-deep",
+        "larger-once-stored",
+    ],
+)  # fmt: skip
+async def test_a_body_the_store_cannot_keep_is_refused_with_its_reason(
+    store: WebhookStore, settings: WebhookSettings, body: bytes, status: int, reason: str
 ) -> None:
     async with client_for(store, settings) as client:
         response = await client.post(settings.receiver_path, content=body)
 
-    assert response.status_code == 400
+    assert response.status_code == status
+    assert reason in response.json()["error"]
     assert await stored_ids(store) == []
 
 
-async def test_on_event_hears_each_new_event_once_and_its_failure_still_acknowledges(
-    store: WebhookStore, settings: WebhookSettings
+@pytest.mark.parametrize(
+    ("body", "stored"),
+    [
+        (rb'{"id": "\ud800", "name": "a\udfffb"}', {"id": "\ufffd", "name": "a\ufffdb"}),
+        (rb'{"id": "x", "\udbff": "\ud83d\ude00 ok"}', {"id": "x", "\ufffd": "\U0001f600 ok"}),
+        (b'{"id": "big", "n": 1.5e300, "i": ' + b"9" * 300 + b"}", {"id": "big", "n": 1.5e300, "i": int("9" * 300)}),
+    ],
+    ids=["lone-surrogates", "surrogate-key-and-a-valid-pair", "large-finite-numbers"],
+)
+async def test_a_body_with_lone_surrogates_or_large_numbers_is_stored_encodable(
+    store: WebhookStore, settings: WebhookSettings, body: bytes, stored: dict[str, Any]
 ) -> None:
-    heard: list[WebhookEvent] = []
+    async with client_for(store, settings) as client:
+        response = await client.post(settings.receiver_path, content=body)
+        again = await client.post(settings.receiver_path, content=body)
 
-    async def on_event(event: WebhookEvent) -> None:
-        heard.append(event)
-        raise RuntimeError("subscriber went away")
-
-    async with client_for(store, settings, on_event=on_event) as client:
-        responses = [await client.post(settings.receiver_path, json=EVENT) for _ in range(2)]
-
-    assert [response.status_code for response in responses] == [200, 200]
-    assert [event.id for event in heard] == ["evt_1"]
+    assert response.status_code == 200
+    assert response.json()["id"] == event_id(stored)
+    assert again.json()["duplicate"] is True
+    event = await store.get(event_id(stored))
+    assert event is not None
+    assert event.payload == stored
+    json.dumps(event.to_json(), ensure_ascii=False).encode()  # no UnicodeEncodeError
 
 
 async def test_the_token_never_appears_in_logs(

@@ -1,7 +1,11 @@
 import hashlib
+import json
+import math
 import os
+import sqlite3
 import stat
 import sys
+import tracemalloc
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import aclosing
 from datetime import UTC, datetime, timedelta
@@ -13,7 +17,21 @@ import platformdirs
 import pytest
 
 from gist_mcp.errors import GistConfigError
-from gist_mcp.webhooks import WebhookEvent, WebhookSettings, WebhookStore, event_id, event_topic
+from gist_mcp.webhooks import (
+    MAX_EVENT_BYTES,
+    MAX_LISTING_BYTES,
+    MAX_NESTING_DEPTH,
+    MAX_STORE_BYTES,
+    EventPage,
+    PayloadRefused,
+    WebhookEvent,
+    WebhookSettings,
+    WebhookStore,
+    accept,
+    event_id,
+    event_topic,
+)
+from gist_mcp.webhooks.store import SCHEMA_VERSION
 
 pytestmark = pytest.mark.anyio
 
@@ -34,6 +52,10 @@ async def store(db_path: Path) -> AsyncIterator[WebhookStore]:
         yield store
 
 
+def payload_ids(page: EventPage) -> list[str]:
+    return [event.payload["id"] for event in page.events]
+
+
 class Clock:
     """A settable clock, so retention by age is tested without waiting days."""
 
@@ -44,28 +66,32 @@ class Clock:
         return self.now
 
 
-@pytest.mark.parametrize(
-    ("payload", "expected"),
-    [
-        ({"id": "evt_1", "event_id": "other"}, "evt_1"),
-        ({"id": 42}, "42"),
-        ({"event_id": "evt_2", "uuid": "other"}, "evt_2"),
-        ({"uuid": "4b1d"}, "4b1d"),
-        ({"id": "", "id_is_empty": True, "uuid": "4b1d"}, "4b1d"),
-        ({"id": True, "event_id": "evt_3"}, "evt_3"),
-        ({"id": {"nested": 1}, "uuid": "4b1d"}, "4b1d"),
-    ],
-)
-def test_event_id_is_the_first_usable_id_key_of_the_payload(payload: dict[str, Any], expected: str) -> None:
-    assert event_id(payload) == expected
-
-
-def test_event_id_without_an_id_key_is_the_sha256_of_the_payload_with_sorted_keys_and_no_spaces() -> None:
-    payload = {"topic": "contact.tagged", "contact": {"tags": [{"name": "vip"}], "email": "ann@example.com"}}
-    canonical = b'{"contact":{"email":"ann@example.com","tags":[{"name":"vip"}]},"topic":"contact.tagged"}'
+def test_event_id_is_the_sha256_of_the_payload_with_sorted_keys_no_spaces_and_ascii() -> None:
+    payload = {"topic": "contact.tagged", "contact": {"tags": [{"name": "vïp"}], "email": "ann@example.com"}}
+    canonical = b'{"contact":{"email":"ann@example.com","tags":[{"name":"v\\u00efp"}]},"topic":"contact.tagged"}'
 
     assert event_id(payload) == hashlib.sha256(canonical).hexdigest()
     assert event_id(dict(reversed(payload.items()))) == event_id(payload)
+
+
+@pytest.mark.parametrize(
+    ("one", "other"),
+    [
+        ({"id": 5}, {"id": "5"}),
+        ({"id": "c_7", "topic": "contact.tagged"}, {"id": "c_7", "topic": "contact.untagged"}),
+        ({"id": "c_7", "contact": {"tags": ["vip"]}}, {"id": "c_7", "contact": {"tags": []}}),
+    ],
+    ids=["id-type", "topic", "body"],
+)
+async def test_the_same_top_level_id_does_not_make_the_same_delivery(
+    store: WebhookStore, one: dict[str, Any], other: dict[str, Any]
+) -> None:
+    first, first_new = await store.add(one)
+    second, second_new = await store.add(other)
+
+    assert (first_new, second_new) == (True, True)
+    assert first.id != second.id
+    assert [event.payload for event in (await store.list()).events] == [other, one]
 
 
 @pytest.mark.parametrize(
@@ -99,12 +125,12 @@ async def test_a_redelivered_event_is_stored_once(store: WebhookStore) -> None:
     payload = {"id": "evt_1", "topic": "contact.created", "contact": {"id": 7}}
 
     first, first_new = await store.add(payload)
-    again, again_new = await store.add({**payload, "contact": {"id": 8}})
+    again, again_new = await store.add(dict(reversed(payload.items())))  # key order is not identity
 
     assert (first_new, again_new) == (True, False)
     assert again == first
     assert first.payload == payload
-    assert await store.list() == ([first], False)
+    assert await store.list() == EventPage([first], more=False)
 
 
 async def test_concurrent_deliveries_of_one_event_store_it_once(store: WebhookStore) -> None:
@@ -119,8 +145,7 @@ async def test_concurrent_deliveries_of_one_event_store_it_once(store: WebhookSt
             tasks.start_soon(deliver)
 
     assert sorted(outcomes) == [False] * 19 + [True]
-    events, _ = await store.list()
-    assert len(events) == 1
+    assert len((await store.list()).events) == 1
 
 
 async def test_list_gives_newest_first_and_filters_by_topic_time_and_page(db_path: Path) -> None:
@@ -133,12 +158,12 @@ async def test_list_gives_newest_first_and_filters_by_topic_time_and_page(db_pat
             added.append(event)
         e0, e1, e2, e3 = added
 
-        assert await store.list() == ([e3, e2, e1, e0], False)
-        assert await store.list(topic="a", limit=2) == ([e3, e2], True)
-        assert await store.list(topic="a", limit=2, before_seq=e2.seq) == ([e0], False)
-        assert await store.list(since=e1.received_at) == ([e3, e2, e1], False)
-        assert await store.list(since=e1.received_at.replace(tzinfo=None)) == ([e3, e2, e1], False)
-        assert await store.list(topic="missing") == ([], False)
+        assert await store.list() == EventPage([e3, e2, e1, e0], more=False)
+        assert await store.list(topic="a", limit=2) == EventPage([e3, e2], more=True)
+        assert await store.list(topic="a", limit=2, before_seq=e2.seq) == EventPage([e0], more=False)
+        assert await store.list(since=e1.received_at) == EventPage([e3, e2, e1], more=False)
+        assert await store.list(since=e1.received_at.replace(tzinfo=None)) == EventPage([e3, e2, e1], more=False)
+        assert await store.list(topic="missing") == EventPage([], more=False)
 
 
 async def test_get_seq_of_and_latest_seq_find_stored_events(store: WebhookStore) -> None:
@@ -146,9 +171,9 @@ async def test_get_seq_of_and_latest_seq_find_stored_events(store: WebhookStore)
     first, _ = await store.add({"id": "e1"})
     second, _ = await store.add({"id": "e2"})
 
-    assert await store.get("e1") == first
+    assert await store.get(first.id) == first
     assert await store.get("nope") is None
-    assert await store.seq_of("e2") == second.seq > first.seq
+    assert await store.seq_of(second.id) == second.seq > first.seq
     assert await store.seq_of("nope") is None
     assert await store.latest_seq() == second.seq
 
@@ -158,8 +183,8 @@ async def test_events_survive_a_restart_and_new_ones_follow_them(db_path: Path) 
         before, _ = await store.add({"id": "e1", "topic": "contact.created"})
 
     async with WebhookStore(db_path) as store:
-        assert await store.get("e1") == before
-        _, inserted = await store.add({"id": "e1"})
+        assert await store.get(before.id) == before
+        _, inserted = await store.add({"id": "e1", "topic": "contact.created"})
         after, _ = await store.add({"id": "e2"})
 
     assert not inserted
@@ -185,12 +210,10 @@ async def test_only_the_newest_max_events_are_kept(db_path: Path) -> None:
         for number in range(5):
             await store.add({"id": f"e{number}"})
 
-        events, _ = await store.list()
-        assert [event.id for event in events] == ["e4", "e3", "e2"]
+        assert payload_ids(await store.list()) == ["e4", "e3", "e2"]
 
     async with WebhookStore(db_path, max_events=2) as store:
-        events, _ = await store.list()
-        assert [event.id for event in events] == ["e4", "e3"]
+        assert payload_ids(await store.list()) == ["e4", "e3"]
 
 
 async def test_events_older_than_the_retention_are_dropped_on_add_and_on_open(db_path: Path) -> None:
@@ -202,13 +225,11 @@ async def test_events_older_than_the_retention_are_dropped_on_add_and_on_open(db
         clock.now += timedelta(days=11)
         await store.add({"id": "new"})
 
-        events, _ = await store.list()
-        assert [event.id for event in events] == ["new", "recent"]
+        assert payload_ids(await store.list()) == ["new", "recent"]
 
     clock.now += timedelta(days=20)
     async with WebhookStore(db_path, retention_days=30, clock=clock) as store:
-        events, _ = await store.list()
-        assert [event.id for event in events] == ["new"]
+        assert payload_ids(await store.list()) == ["new"]
 
 
 async def wait_during(
@@ -234,21 +255,22 @@ async def test_two_stores_on_one_file_see_each_others_events(db_path: Path) -> N
         WebhookStore(db_path, poll_interval=0.01) as code,
     ):
         stored, _ = await desktop.add({"id": "e1", "topic": "contact.created"})
-        assert await code.list() == ([stored], False)
-        assert await code.get("e1") == stored
-        _, inserted = await code.add({"id": "e1"})
+        assert await code.list() == EventPage([stored], more=False)
+        assert await code.get(stored.id) == stored
+        _, inserted = await code.add({"id": "e1", "topic": "contact.created"})
         assert not inserted
+        later = {"id": "e2", "topic": "contact.deleted"}
 
-        seen = await wait_during(code, stored.seq, lambda: desktop.add({"id": "e2", "topic": "contact.deleted"}))
+        seen = await wait_during(code, stored.seq, lambda: desktop.add(later))
 
-        assert seen == [await desktop.get("e2")]
+        assert seen == [await desktop.get(event_id(later))]
 
 
 async def test_wait_wakes_on_an_insert_in_the_same_process_without_polling(db_path: Path) -> None:
     async with WebhookStore(db_path, poll_interval=3600) as store:
         seen = await wait_during(store, 0, lambda: store.add({"id": "e1"}))
 
-        assert seen == [await store.get("e1")]
+        assert seen == [await store.get(event_id({"id": "e1"}))]
 
 
 async def test_wait_returns_the_events_after_the_cursor_at_once_oldest_first(store: WebhookStore) -> None:
@@ -281,9 +303,9 @@ async def test_subscribe_yields_events_stored_by_this_and_other_processes(db_pat
         with anyio.fail_after(5):
             async with aclosing(server.subscribe(after_seq=start)) as events:
                 await server.add({"id": "mine"})
-                assert (await anext(events)).id == "mine"
+                assert (await anext(events)).payload == {"id": "mine"}
                 await other.add({"id": "theirs"})
-                assert (await anext(events)).id == "theirs"
+                assert (await anext(events)).payload == {"id": "theirs"}
 
 
 async def test_a_closed_store_refuses_to_work(db_path: Path) -> None:
@@ -336,3 +358,187 @@ def test_malformed_retention_settings_are_refused_by_name(tmp_path: Path, value:
 
     with pytest.raises(GistConfigError, match="GIST_WEBHOOK_MAX_EVENTS"):
         WebhookSettings.from_env({**env, "GIST_WEBHOOK_MAX_EVENTS": value})
+
+
+@pytest.mark.parametrize(
+    ("payload", "expected"),
+    [
+        ({"name": "bad \ud800 end", "\udfff key": ["\udbff"]}, {"name": "bad \ufffd end", "\ufffd key": ["\ufffd"]}),
+        ({"text": "emoji 😀, accents é, CJK 漢字"}, {"text": "emoji 😀, accents é, CJK 漢字"}),
+    ],
+    ids=["lone-surrogates", "valid-text"],
+)
+def test_accept_replaces_lone_surrogates_and_keeps_valid_text(
+    payload: dict[str, Any], expected: dict[str, Any]
+) -> None:
+    accepted = accept(payload)
+
+    assert accepted.payload == expected
+    assert json.loads(accepted.text.encode()) == expected  # the stored text encodes as UTF-8
+    assert accepted.id == event_id(expected)
+
+
+def nested(depth: int) -> dict[str, Any]:
+    """An object whose objects nest `depth` deep (itself included)."""
+    value: dict[str, Any] = {}
+    for _ in range(depth - 1):
+        value = {"a": value}
+    return value
+
+
+@pytest.mark.parametrize(
+    ("payload", "status", "reason"),
+    [
+        (nested(MAX_NESTING_DEPTH + 1), 400, f"nested deeper than {MAX_NESTING_DEPTH}"),
+        ({"list": [[[]]] * 3, "deep": nested(MAX_NESTING_DEPTH)}, 400, "nested deeper"),
+        ({"n": math.inf}, 400, "number JSON cannot express"),
+        ({"n": [-math.inf]}, 400, "number JSON cannot express"),
+        ({"n": math.nan}, 400, "number JSON cannot express"),
+        ({"pad": "é" * (MAX_EVENT_BYTES // 2)}, 413, "larger than 64 KiB"),
+    ],
+    ids=["too-deep", "too-deep-inside", "infinity", "minus-infinity", "nan", "too-large-in-utf8"],
+)
+def test_accept_refuses_what_a_later_answer_could_not_carry(payload: dict[str, Any], status: int, reason: str) -> None:
+    with pytest.raises(PayloadRefused, match=reason) as refused:
+        accept(payload)
+
+    assert refused.value.status == status
+
+
+def test_accept_takes_the_limits_themselves() -> None:
+    at_limit = {"pad": ""}
+    at_limit["pad"] = "x" * (MAX_EVENT_BYTES - len(json.dumps(at_limit, separators=(",", ":"))))
+
+    assert accept(at_limit).size == MAX_EVENT_BYTES
+    assert accept(nested(MAX_NESTING_DEPTH)).payload == nested(MAX_NESTING_DEPTH)
+
+
+def sized(name: str, size: int) -> dict[str, Any]:
+    """A payload of exactly `size` stored bytes."""
+    empty = len(json.dumps({"id": name, "pad": ""}, separators=(",", ":")))
+    return {"id": name, "pad": "x" * (size - empty)}
+
+
+async def test_the_store_keeps_at_most_max_bytes_of_payloads_dropping_the_oldest(db_path: Path) -> None:
+    async with WebhookStore(db_path, max_bytes=100_000) as store:
+        for number in range(5):
+            await store.add(sized(f"e{number}", 30_000))
+
+        assert payload_ids(await store.list()) == ["e4", "e3", "e2"]  # 90,000 bytes; a fourth would pass the cap
+        await store.add(sized("small", 10_000))
+        assert payload_ids(await store.list()) == ["small", "e4", "e3", "e2"]
+
+    async with WebhookStore(db_path, max_bytes=MAX_EVENT_BYTES) as store:  # a smaller cap applies on open
+        assert payload_ids(await store.list()) == ["small", "e4"]
+
+
+def test_the_store_cap_must_hold_the_largest_event(db_path: Path) -> None:
+    with pytest.raises(ValueError, match="MAX_EVENT_BYTES"):
+        WebhookStore(db_path, max_bytes=MAX_EVENT_BYTES - 1)
+
+
+async def test_a_listing_stops_at_its_byte_budget_and_the_rest_follows_page_by_page(store: WebhookStore) -> None:
+    size = 60 * 1024
+    for number in range(10):
+        await store.add(sized(f"e{number}", size))
+
+    pages: list[EventPage] = []
+    before: int | None = None
+    while not pages or pages[-1].more:
+        pages.append(await store.list(limit=100, before_seq=before))
+        before = pages[-1].events[-1].seq
+
+    per_page = MAX_LISTING_BYTES // size
+    assert [len(page.events) for page in pages] == [per_page, per_page, 10 - 2 * per_page]
+    assert [page.over_budget for page in pages] == [True, True, False]
+    assert [name for page in pages for name in payload_ids(page)] == [f"e{n}" for n in reversed(range(10))]
+    assert len(await store.wait(after_seq=0, limit=100)) == per_page
+    assert payload_ids(await store.list(max_bytes=1)) == ["e9"]  # never an empty page while events match
+
+
+async def test_listing_memory_stays_within_the_budget_whatever_the_limit(store: WebhookStore) -> None:
+    for number in range(100):
+        await store.add(sized(f"e{number}", MAX_EVENT_BYTES))
+
+    tracemalloc.start()
+    try:
+        page = await store.list(limit=100)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+
+    assert len(page.events) == MAX_LISTING_BYTES // MAX_EVENT_BYTES
+    assert peak < 3 * MAX_LISTING_BYTES  # without the budget: 100 events, over 12 MiB
+
+
+V0_SCHEMA = (  # the schema gist-mcp used before SCHEMA_VERSION 1, as it created it
+    """CREATE TABLE IF NOT EXISTS webhook_events (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        id TEXT NOT NULL UNIQUE,
+        topic TEXT NOT NULL,
+        received_ms INTEGER NOT NULL,
+        payload TEXT NOT NULL
+    )""",
+    "CREATE INDEX IF NOT EXISTS webhook_events_by_topic ON webhook_events (topic, seq)",
+    "CREATE INDEX IF NOT EXISTS webhook_events_by_time ON webhook_events (received_ms)",
+)
+
+
+async def test_a_store_file_of_the_old_schema_is_migrated_once_when_opened(
+    db_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    db_path.parent.mkdir()
+    received_ms = int(datetime.now(UTC).timestamp() * 1000)
+    old_rows = [  # (seq, old id, topic, payload text as the old store wrote it)
+        (3, "evt_1", "contact.tagged", '{"id":"evt_1","topic":"contact.tagged","contact":{"id":7}}'),
+        (4, "5", "unknown", '{"id":"5","name":"bad \\ud800 name"}'),
+        (5, "6", "unknown", '{"id":"6","n":Infinity}'),
+        (6, "7", "unknown", json.dumps({"id": "7", "deep": nested(40)})),
+        (7, "8", "unknown", json.dumps({"id": "8", "pad": "x" * (1024 * 1024 - 30)})),
+    ]
+    with sqlite3.connect(db_path) as conn:
+        for statement in V0_SCHEMA:
+            conn.execute(statement)
+        conn.execute("INSERT INTO webhook_events VALUES (9, 'pruned', 'unknown', ?, '{}')", (received_ms,))
+        conn.execute("DELETE FROM webhook_events")  # the AUTOINCREMENT counter stays at 9
+        conn.executemany(
+            "INSERT INTO webhook_events VALUES (?, ?, ?, ?, ?)", [(*row[:3], received_ms, row[3]) for row in old_rows]
+        )
+    conn.close()
+
+    async with WebhookStore(db_path) as store:
+        kept = (await store.list()).events
+        assert [(event.seq, event.payload) for event in kept] == [
+            (4, {"id": "5", "name": "bad \ufffd name"}),
+            (3, {"id": "evt_1", "topic": "contact.tagged", "contact": {"id": 7}}),
+        ]
+        assert [event.id for event in kept] == [event_id(event.payload) for event in kept]
+        assert kept[1].topic == "contact.tagged"
+        newer, inserted = await store.add({"id": "evt_1", "topic": "contact.tagged", "contact": {"id": 7}})
+        assert (newer.seq, inserted) == (3, False)  # a redelivery of a migrated event is still recognised
+        assert (await store.add({"id": "next"}))[0].seq > 9  # seqs handed out before are never reused
+    assert "3 stored event(s) the receiver now refuses were dropped" in caplog.text
+
+    caplog.clear()
+    async with WebhookStore(db_path) as store:  # opening again changes nothing
+        assert len((await store.list()).events) == 3
+    assert "migrated" not in caplog.text
+    with sqlite3.connect(db_path) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone() == (SCHEMA_VERSION,)
+        assert conn.execute("SELECT bytes FROM webhook_totals").fetchone()[0] == sum(
+            len(event.text.encode()) for event in map(accept, [p.payload for p in kept] + [{"id": "next"}])
+        )
+    conn.close()
+
+
+def test_the_readme_states_the_webhook_limits_the_code_applies() -> None:
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    section = readme[readme.index("## Watch Events") :]
+
+    for phrase in (
+        f"bodies over {MAX_EVENT_BYTES // 1024} KiB",
+        f"nesting deeper than {MAX_NESTING_DEPTH} levels",
+        f"at most\n{MAX_LISTING_BYTES // 1024} KiB of payloads",
+        f"{MAX_STORE_BYTES // 1024 // 1024} MiB of payloads",
+    ):
+        assert phrase in section

@@ -17,6 +17,7 @@ from gist_mcp.catalog._operation import Operation, ToolContext
 from gist_mcp.catalog._shapes import Cursor, Input, Limit, Timestamp
 from gist_mcp.catalog._toolset import Resource, Toolset, via
 from gist_mcp.errors import GistUsageError, NotFoundError
+from gist_mcp.webhooks import MAX_LISTING_BYTES
 
 EVENTS_URI = "gist://webhook-events"
 """The resource of the latest events; subscribers hear of every arrival."""
@@ -76,9 +77,15 @@ async def list_webhook_events(ctx: ToolContext, args: ListWebhookEventsInput) ->
         raise GistUsageError(NO_STORE)
     before = _cursor_seq(args.cursor)
     since = None if args.since is None else datetime.fromtimestamp(args.since, UTC)
-    events, more = await ctx.webhooks.list(topic=args.topic, since=since, limit=args.limit, before_seq=before)
+    page = await ctx.webhooks.list(topic=args.topic, since=since, limit=args.limit, before_seq=before)
+    events, more = page.events, page.more
     cursor = str(events[-1].seq) if more and events else None
     hint = list_hint(len(events), more, "narrow with topic or since")
+    if page.over_budget:
+        hint = (
+            f"Stopped after {len(events)} events: a page carries at most {MAX_LISTING_BYTES // 1024} KiB of "
+            "payloads. Pass next_cursor for the next ones, or narrow with topic or since."
+        )
     if not events and before is None:
         hint = "No webhook events stored yet: Gist sends them once a webhook points here (README: Watch Events)."
     items = [_out(e) for e in events]

@@ -10,21 +10,20 @@ is an unknown path.
 
 from __future__ import annotations
 
-import functools
-import socket
 import time
-from collections.abc import AsyncIterator, Callable, Iterable
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from typing import Any, Literal
+from collections.abc import Callable, Iterable
+from contextlib import AbstractAsyncContextManager
+from typing import Any
 
 import anyio
-import uvicorn
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
+
+from gist_mcp._serve import serve_asgi
 
 from .asgi import discard, read_body, replay
 from .errors import ApiError, error_response
@@ -40,29 +39,6 @@ from .routes import Api
 from .seed import load_demo
 from .state import Record, Store
 from .webhooks import Topic, WebhookSink, build_payload, deliver
-
-
-@asynccontextmanager
-async def serve_asgi(
-    app: ASGIApp, *, host: str = "127.0.0.1", port: int = 0, lifespan: Literal["on", "off"] = "off"
-) -> AsyncIterator[str]:
-    """Serve an ASGI app with uvicorn on a socket for the duration; yields its base URL.
-
-    Port 0 picks a free port. The socket listens before the URL is yielded, so clients can connect
-    at once. On exit the server stops, cancelling requests still running after one second (a
-    ``hang`` fault whose client is still connected, for instance).
-    """
-    sock = socket.create_server((host, port))
-    # log_config=None: uvicorn's default would reconfigure its loggers for the whole process.
-    config = uvicorn.Config(app, lifespan=lifespan, log_config=None, timeout_graceful_shutdown=1)
-    server = uvicorn.Server(config)
-    with sock:
-        async with anyio.create_task_group() as tasks:
-            tasks.start_soon(functools.partial(server.serve, sockets=[sock]))
-            try:
-                yield f"http://{host}:{sock.getsockname()[1]}"
-            finally:
-                server.should_exit = True
 
 
 class GistEmulator:

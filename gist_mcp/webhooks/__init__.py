@@ -10,26 +10,37 @@ async with WebhookStore.from_settings(settings) as store:
 """
 
 from gist_mcp.webhooks.config import WebhookSettings, data_dir_from_env
-from gist_mcp.webhooks.events import WebhookEvent, event_id, event_topic
+from gist_mcp.webhooks.events import (
+    MAX_EVENT_BYTES,
+    MAX_NESTING_DEPTH,
+    PayloadRefused,
+    WebhookEvent,
+    accept,
+    event_id,
+    event_topic,
+)
 from gist_mcp.webhooks.receiver import (
-    MAX_BODY_BYTES,
     SIGNATURE_HEADER,
-    OnEvent,
     hide_token_in_access_log,
     receiver_routes,
     serve_receiver,
     signature,
     signature_matches,
 )
-from gist_mcp.webhooks.store import WebhookStore
+from gist_mcp.webhooks.store import MAX_LISTING_BYTES, MAX_STORE_BYTES, EventPage, WebhookStore
 
 __all__ = [
-    "MAX_BODY_BYTES",
+    "MAX_EVENT_BYTES",
+    "MAX_LISTING_BYTES",
+    "MAX_NESTING_DEPTH",
+    "MAX_STORE_BYTES",
     "SIGNATURE_HEADER",
-    "OnEvent",
+    "EventPage",
+    "PayloadRefused",
     "WebhookEvent",
     "WebhookSettings",
     "WebhookStore",
+    "accept",
     "data_dir_from_env",
     "event_id",
     "event_topic",

@@ -1,4 +1,4 @@
-"""Webhook settings from the environment (read through `settings.Environment`), and the private data
+"""Webhook settings from the environment (read through `environment.Environment`), and the private data
 directory they live in.
 
 The receiver's URL carries a token: `GIST_WEBHOOK_TOKEN`, or else one generated once and kept in the
@@ -19,8 +19,8 @@ from pathlib import Path
 
 import platformdirs
 
+from gist_mcp.environment import Environment
 from gist_mcp.errors import GistConfigError
-from gist_mcp.settings import Environment
 
 TOKEN_FILE = "webhook-token"
 DB_FILE = "webhooks.sqlite3"

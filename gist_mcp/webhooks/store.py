@@ -5,23 +5,34 @@ port; the others read the same file. So:
 
 - every insert is its own `BEGIN IMMEDIATE` transaction, committed with `synchronous=FULL` before `add`
   returns (the receiver answers 2xx only then, so Gist's retries cover a crash);
-- the event id is UNIQUE and inserts are `INSERT OR IGNORE`, so redeliveries are stored once;
+- the event id (a digest of the whole payload, see `events`) is UNIQUE and inserts are `INSERT OR
+  IGNORE`, so exact redeliveries are stored once;
 - `seq` is an AUTOINCREMENT key, assigned under SQLite's write lock: it grows in commit order across
   processes and is never reused, which makes "events after seq N" a safe cursor for waiting;
 - waiters wake at once on an insert made through this store, and poll every `poll_interval` seconds for
   inserts made by other processes.
 
-Retention (age and count) is applied when the store opens and on every insert, in the same transaction.
-Blocking SQLite calls run in worker threads over one connection, one call at a time.
+Every stored event passed `events.accept` (size, depth, finite numbers, no lone surrogates), so every
+listing can be encoded. Retention (age, count, and total bytes, oldest first) is applied when the store
+opens and on every insert, in the same transaction. A listing or a wait returns at most
+`MAX_LISTING_BYTES` of payloads (and always at least one event), reading rows one at a time, so its
+memory stays bounded whatever `limit` asks for. Blocking SQLite calls run in worker threads over one
+connection, one call at a time.
+
+A store file written before schema version 1 (ids taken from the payload's `id`, no byte counts) is
+migrated when opened: each event gets its new id and its byte count, and events the receiver would now
+refuse (too large, too deep, `Infinity`) are dropped, with a warning.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import math
 import sqlite3
 from collections.abc import AsyncGenerator, Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import TracebackType
@@ -31,9 +42,20 @@ import anyio
 import anyio.to_thread
 
 from gist_mcp.webhooks.config import WebhookSettings, private_dir, private_file
-from gist_mcp.webhooks.events import WebhookEvent, event_id, event_topic
+from gist_mcp.webhooks.events import MAX_EVENT_BYTES, PayloadRefused, WebhookEvent, accept
 
 T = TypeVar("T")
+
+logger = logging.getLogger(__name__)
+
+MAX_STORE_BYTES = 256 * 1024 * 1024
+"""Total payload bytes kept; beyond it the oldest events go. 100,000 events of a typical 2.5 KiB fit,
+but only 4,096 of the largest: whoever holds the URL cannot fill the disk (before, about 100 GB)."""
+MAX_LISTING_BYTES = 256 * 1024
+"""Payload bytes one listing or wait returns at most (four of the largest events, about a hundred
+typical ones): the memory a listing takes, and a result a host can still show the model."""
+SCHEMA_VERSION = 1
+"""`PRAGMA user_version` of the current schema; files without it (version 0) are migrated on open."""
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MS = timedelta(milliseconds=1)
@@ -45,12 +67,31 @@ _SCHEMA = (
         id TEXT NOT NULL UNIQUE,
         topic TEXT NOT NULL,
         received_ms INTEGER NOT NULL,
+        bytes INTEGER NOT NULL,
         payload TEXT NOT NULL
     )""",
     "CREATE INDEX IF NOT EXISTS webhook_events_by_topic ON webhook_events (topic, seq)",
     "CREATE INDEX IF NOT EXISTS webhook_events_by_time ON webhook_events (received_ms)",
+    # The running total of payload bytes, kept by triggers so the byte cap costs no table scan.
+    "CREATE TABLE IF NOT EXISTS webhook_totals (only INTEGER PRIMARY KEY CHECK (only = 1), bytes INTEGER NOT NULL)",
+    "INSERT OR IGNORE INTO webhook_totals VALUES (1, 0)",
+    """CREATE TRIGGER IF NOT EXISTS webhook_events_added AFTER INSERT ON webhook_events
+        BEGIN UPDATE webhook_totals SET bytes = bytes + new.bytes; END""",
+    """CREATE TRIGGER IF NOT EXISTS webhook_events_removed AFTER DELETE ON webhook_events
+        BEGIN UPDATE webhook_totals SET bytes = bytes - old.bytes; END""",
 )
-_SELECT = "SELECT seq, id, topic, received_ms, payload FROM webhook_events"
+_INSERT = "INSERT OR IGNORE INTO webhook_events (seq, id, topic, received_ms, bytes, payload) VALUES (?, ?, ?, ?, ?, ?)"
+_SELECT = "SELECT seq, id, topic, received_ms, bytes, payload FROM webhook_events"
+_Row = tuple[int, str, str, int, int, str]
+
+
+@dataclass(frozen=True, slots=True)
+class EventPage:
+    """One listing: the events, whether more match, and whether the byte budget cut it short."""
+
+    events: list[WebhookEvent]
+    more: bool
+    over_budget: bool = False
 
 
 def utc_now() -> datetime:
@@ -65,8 +106,8 @@ def _to_ms(moment: datetime) -> int:
     return (moment - _EPOCH) // _MS
 
 
-def _event(row: tuple[int, str, str, int, str]) -> WebhookEvent:
-    seq, id_, topic, received_ms, payload = row
+def _event(row: _Row) -> WebhookEvent:
+    seq, id_, topic, received_ms, _, payload = row
     return WebhookEvent(
         id=id_, topic=topic, received_at=_EPOCH + received_ms * _MS, payload=json.loads(payload), seq=seq
     )
@@ -84,6 +125,57 @@ def _write(conn: sqlite3.Connection) -> Iterator[None]:
     conn.execute("COMMIT")
 
 
+def _schema_version(conn: sqlite3.Connection) -> int:
+    return conn.execute("PRAGMA user_version").fetchone()[0]
+
+
+def _migrate_unversioned(conn: sqlite3.Connection) -> None:
+    """Rewrite a version-0 table (inside the caller's transaction) into the current schema.
+
+    Each event is re-accepted from its stored text: it gets its digest id and byte count, lone
+    surrogates are replaced, and what would now be refused is dropped. Seqs are kept, and the
+    AUTOINCREMENT counter never goes back, so cursors handed out before stay valid.
+    """
+    conn.execute("DROP INDEX IF EXISTS webhook_events_by_topic")
+    conn.execute("DROP INDEX IF EXISTS webhook_events_by_time")
+    conn.execute("ALTER TABLE webhook_events RENAME TO webhook_events_v0")
+    for statement in _SCHEMA:
+        conn.execute(statement)
+    dropped = 0
+    # One row at a time: an old store may hold gigabytes (1 MiB events were accepted).
+    for seq, received_ms, text in conn.execute("SELECT seq, received_ms, payload FROM webhook_events_v0 ORDER BY seq"):
+        try:
+            event = accept(json.loads(text))
+        except (PayloadRefused, ValueError, RecursionError):
+            dropped += 1
+            continue
+        conn.execute(_INSERT, (seq, event.id, event.topic, received_ms, event.size, event.text))
+    counter = conn.execute(
+        "SELECT max(seq) FROM sqlite_sequence WHERE name IN ('webhook_events', 'webhook_events_v0')"
+    ).fetchone()[0]
+    conn.execute("DROP TABLE webhook_events_v0")
+    if counter is not None:
+        conn.execute("DELETE FROM sqlite_sequence WHERE name = 'webhook_events'")
+        conn.execute("INSERT INTO sqlite_sequence (name, seq) VALUES ('webhook_events', ?)", (counter,))
+    if dropped:
+        logger.warning("Webhook store migrated: %d stored event(s) the receiver now refuses were dropped.", dropped)
+
+
+def _budgeted(rows: Iterator[_Row], limit: int, max_bytes: int) -> EventPage:
+    """Up to `limit` of `rows` within `max_bytes` of payload (at least one), reading one row at a time."""
+    taken: list[WebhookEvent] = []
+    used = 0
+    for row in rows:
+        size = row[4]  # the bytes column: parsing is skipped for the row that ends the page
+        if len(taken) == limit:
+            return EventPage(taken, more=True)
+        if taken and used + size > max_bytes:
+            return EventPage(taken, more=True, over_budget=True)
+        taken.append(_event(row))
+        used += size
+    return EventPage(taken, more=False)
+
+
 class WebhookStore:
     """Received webhook events in SQLite. Use `async with WebhookStore(path) as store:` or open()/close()."""
 
@@ -93,12 +185,16 @@ class WebhookStore:
         *,
         retention_days: int = 30,
         max_events: int = 100_000,
+        max_bytes: int = MAX_STORE_BYTES,
         poll_interval: float = 0.25,
         clock: Callable[[], datetime] = utc_now,
     ) -> None:
+        if max_bytes < MAX_EVENT_BYTES:
+            raise ValueError(f"max_bytes must hold at least one event of MAX_EVENT_BYTES ({MAX_EVENT_BYTES})")
         self.path = Path(path)
         self.retention = timedelta(days=retention_days)
         self.max_events = max_events
+        self.max_bytes = max_bytes
         self.poll_interval = poll_interval
         self._clock = clock
         self._conn: sqlite3.Connection | None = None
@@ -111,7 +207,8 @@ class WebhookStore:
         return cls(settings.db_path, retention_days=settings.retention_days, max_events=settings.max_events)
 
     async def open(self) -> None:
-        """Create the private directory and file if needed, set WAL mode and the schema, apply retention."""
+        """Create the private directory and file if needed, set WAL mode and the schema (migrating an
+        older file), apply retention."""
         async with self._lock:
             self._conn = await anyio.to_thread.run_sync(self._connect)
 
@@ -123,6 +220,11 @@ class WebhookStore:
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=FULL")
             with _write(conn):
+                if _schema_version(conn) < SCHEMA_VERSION:
+                    old = conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'webhook_events'").fetchone()
+                    if old is not None:
+                        _migrate_unversioned(conn)
+                    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
                 for statement in _SCHEMA:
                     conn.execute(statement)
                 self._prune(conn, _to_ms(self._clock()))
@@ -158,40 +260,50 @@ class WebhookStore:
             return await anyio.to_thread.run_sync(work, self._conn)
 
     def _prune(self, conn: sqlite3.Connection, now_ms: int) -> None:
-        """Drop events past the retention age, and keep at most the newest `max_events`.
+        """Drop events past the retention age, keep at most the newest `max_events`, then drop the
+        oldest until the payloads total at most `max_bytes`.
 
-        Counting by seq keeps this an index lookup; seqs have no gaps except where the age rule already
-        removed an event early (another process's clock ran behind), which only ever keeps fewer.
+        Counting by seq keeps the count rule an index lookup; seqs have no gaps except where another
+        rule already removed an event early, which only ever keeps fewer. The byte rule reads the
+        trigger-kept total and walks only the oldest rows it removes.
         """
         conn.execute("DELETE FROM webhook_events WHERE received_ms < ?", (now_ms - self.retention // _MS,))
         conn.execute(
             "DELETE FROM webhook_events WHERE seq <= (SELECT max(seq) FROM webhook_events) - ?", (self.max_events,)
         )
+        excess = conn.execute("SELECT bytes FROM webhook_totals").fetchone()[0] - self.max_bytes
+        if excess <= 0:
+            return
+        oldest = conn.execute("SELECT seq, bytes FROM webhook_events ORDER BY seq")
+        last, freed = 0, 0
+        for seq, size in oldest:
+            last, freed = seq, freed + size
+            if freed >= excess:
+                break
+        oldest.close()
+        conn.execute("DELETE FROM webhook_events WHERE seq <= ?", (last,))
 
     async def add(self, payload: dict[str, Any]) -> tuple[WebhookEvent, bool]:
-        """Store one delivery and commit; returns the stored event and whether it was new.
+        """Check, store and commit one delivery; returns the stored event and whether it was new.
 
-        A redelivery (same event id) is not stored again: the first stored copy is returned with False.
+        Raises PayloadRefused when `events.accept` refuses the payload. A redelivery (the same payload,
+        hence the same id) is not stored again: the first stored copy is returned with False.
         """
-        id_, topic, received_ms = event_id(payload), event_topic(payload), _to_ms(self._clock())
-        body = json.dumps(payload, separators=(",", ":"))
+        event, received_ms = accept(payload), _to_ms(self._clock())
 
         def insert(conn: sqlite3.Connection) -> tuple[WebhookEvent, bool]:
             with _write(conn):
-                cursor = conn.execute(
-                    "INSERT OR IGNORE INTO webhook_events (id, topic, received_ms, payload) VALUES (?, ?, ?, ?)",
-                    (id_, topic, received_ms, body),
-                )
+                cursor = conn.execute(_INSERT, (None, event.id, event.topic, received_ms, event.size, event.text))
                 inserted = cursor.rowcount == 1
                 if inserted:
                     self._prune(conn, received_ms)
-                row = conn.execute(f"{_SELECT} WHERE id = ?", (id_,)).fetchone()
+                row = conn.execute(f"{_SELECT} WHERE id = ?", (event.id,)).fetchone()
             return _event(row), inserted
 
-        event, inserted = await self._run(insert)
+        stored, inserted = await self._run(insert)
         if inserted:
             self._wake()
-        return event, inserted
+        return stored, inserted
 
     def _wake(self) -> None:
         """Wake this process's waiters at once (other processes' waiters notice on their next poll)."""
@@ -224,8 +336,9 @@ class WebhookStore:
         before_seq: int | None = None,
         newest_first: bool,
         limit: int,
-    ) -> list[WebhookEvent]:
-        """Up to `limit` events matching every filter given, in seq order."""
+        max_bytes: int,
+    ) -> EventPage:
+        """Up to `limit` events matching every filter given, in seq order, within `max_bytes` of payload."""
         filters = {
             "topic = ?": topic,
             "received_ms >= ?": None if since is None else _to_ms(since),
@@ -235,8 +348,15 @@ class WebhookStore:
         given = {clause: value for clause, value in filters.items() if value is not None}
         where = f" WHERE {' AND '.join(given)}" if given else ""
         sql = f"{_SELECT}{where} ORDER BY seq {'DESC' if newest_first else 'ASC'} LIMIT ?"
-        rows = await self._run(lambda conn: conn.execute(sql, (*given.values(), limit)).fetchall())
-        return [_event(row) for row in rows]
+
+        def page(conn: sqlite3.Connection) -> EventPage:
+            rows = conn.execute(sql, (*given.values(), limit + 1))
+            try:
+                return _budgeted(rows, limit, max_bytes)
+            finally:
+                rows.close()
+
+        return await self._run(page)
 
     async def wait(
         self,
@@ -244,20 +364,24 @@ class WebhookStore:
         topic: str | None = None,
         timeout: float = 30.0,  # noqa: ASYNC109 - running out of time is an answer here ([]), not an error
         limit: int = 100,
+        max_bytes: int = MAX_LISTING_BYTES,
     ) -> list[WebhookEvent]:
         """The first events (oldest first) stored after `after_seq`, waiting up to `timeout` seconds for one.
 
-        With `after_seq=None`, only events stored after this call count. Returns [] on timeout. Sees
-        events that other processes store, within `poll_interval`.
+        With `after_seq=None`, only events stored after this call count. Returns [] on timeout, and at
+        most `limit` events within `max_bytes` of payload (wait again after the last for the rest).
+        Sees events that other processes store, within `poll_interval`.
         """
         if after_seq is None:
             after_seq = await self.latest_seq()
         with anyio.move_on_after(timeout):
             while True:
                 arrival = self._arrived  # taken before the query, so an insert during it still wakes us
-                events = await self._select(topic=topic, after_seq=after_seq, newest_first=False, limit=limit)
-                if events:
-                    return events
+                found = await self._select(
+                    topic=topic, after_seq=after_seq, newest_first=False, limit=limit, max_bytes=max_bytes
+                )
+                if found.events:
+                    return found.events
                 with anyio.move_on_after(self.poll_interval):
                     await arrival.wait()
         return []
@@ -280,11 +404,13 @@ class WebhookStore:
         since: datetime | None = None,
         limit: int = 50,
         before_seq: int | None = None,
-    ) -> tuple[list[WebhookEvent], bool]:
-        """Up to `limit` events, newest first, and whether more match.
+        max_bytes: int = MAX_LISTING_BYTES,
+    ) -> EventPage:
+        """Up to `limit` events, newest first, within `max_bytes` of payload, and whether more match.
 
         Filters: exact `topic`; received at or after `since`; `before_seq` continues a previous page
         (pass the `seq` of its last event).
         """
-        events = await self._select(topic=topic, since=since, before_seq=before_seq, newest_first=True, limit=limit + 1)
-        return events[:limit], len(events) > limit
+        return await self._select(
+            topic=topic, since=since, before_seq=before_seq, newest_first=True, limit=limit, max_bytes=max_bytes
+        )
