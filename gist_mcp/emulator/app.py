@@ -2,7 +2,7 @@
 
 Every HTTP request goes through the front door first: it is recorded in `GistEmulator.requests`,
 delayed by `latency`, then either answered by a queued fault or checked for a Bearer key (401
-``authentication_failed``) and against the per-key rate limit (429 ``rate_limit_exceeded`` with
+``authentication_failed``) and against the workspace's rate limit (429 ``rate_limit_exceeded`` with
 ``Retry-After``) before reaching the routes. Unknown paths are 404 ``not_found``, wrong methods 405
 ``method_not_allowed``, both in the §4 error envelope. Trailing slashes are not redirected: ``/contacts/``
 is an unknown path.
@@ -74,7 +74,9 @@ class GistEmulator:
         seed: load the demo workspace (see `seed`); False starts empty.
         max_per_page: ``per_page`` is clamped to this (gist-api.md §3 infers 60).
         latency: seconds every request is delayed (benchmarks).
-        rate_limit: ``(requests, seconds)`` per key in a sliding window; None turns it off.
+        rate_limit: ``(requests, seconds)`` in a sliding window shared by every key (Gist counts per
+            workspace, §5); None turns it off.
+        pages: whether list answers carry the ``pages`` links (also settable later as `pages`).
         clock: Unix seconds now; ``time.time`` by default. Drives timestamps and the rate limit.
     """
 
@@ -86,6 +88,7 @@ class GistEmulator:
         latency: float = 0.0,
         rate_limit: tuple[int, float] | None = (100, 10.0),
         clock: Callable[[], float] | None = None,
+        pages: bool = True,
     ) -> None:
         self.api_keys = frozenset(api_keys)
         self.seed = seed
@@ -96,13 +99,23 @@ class GistEmulator:
         self.faults = Faults()
         self.webhook_sink: WebhookSink | None = None
         self._limiter = None if rate_limit is None else SlidingWindow(*rate_limit, clock=self.clock)
+        self._api = Api(self.store, self._notify, max_per_page, pages)
         self.app = Starlette(
-            routes=Api(self.store, self._notify, max_per_page).routes(),
+            routes=self._api.routes(),
             middleware=[Middleware(_FrontDoor, emulator=self)],
             exception_handlers={ApiError: _api_error, HTTPException: _http_error},
         )
         self.app.router.redirect_slashes = False
         self.reset()
+
+    @property
+    def pages(self) -> bool:
+        """Whether list answers carry ``pages``; False leaves it out, as endpoints where Gist never sent it (§3)."""
+        return self._api.pages
+
+    @pages.setter
+    def pages(self, value: bool) -> None:
+        self._api.pages = value
 
     @property
     def contacts(self) -> dict[int, Record]:
@@ -181,7 +194,7 @@ class GistEmulator:
             return ApiError(
                 401, "authentication_failed", "missing or invalid API key; send Authorization: Bearer <key>"
             )
-        wait = None if self._limiter is None else self._limiter.acquire(token)
+        wait = None if self._limiter is None else self._limiter.acquire()
         if wait is not None:
             return ApiError(
                 429,

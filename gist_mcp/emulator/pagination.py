@@ -5,7 +5,8 @@
 ``next`` while more pages exist, ``last`` whenever there is more than one page, and ``{}`` for a
 single page. Links are absolute URLs on the base URL the request came in on and keep every other
 query parameter in the caller's order; only ``page`` and ``per_page`` are replaced (or appended).
-There are no numeric counters, so no client can come to depend on them.
+There are no numeric counters, so no client can come to depend on them. With ``links=False`` the
+``pages`` key is left out altogether, as on the endpoints where it was never observed (§3, pass 3).
 """
 
 from __future__ import annotations
@@ -25,22 +26,30 @@ DEFAULT_PER_PAGE = 50
 
 
 def paginate(
-    request: Request, items: Sequence[T], plural: str, render: Callable[[T], dict[str, Any]], max_per_page: int
+    request: Request,
+    items: Sequence[T],
+    plural: str,
+    render: Callable[[T], dict[str, Any]],
+    max_per_page: int,
+    links: bool = True,
 ) -> dict[str, Any]:
     """Build ``{plural: [...one page...], "pages": {...}}`` for `items`, rendering each with `render`."""
     page = query_int(request, "page", minimum=1) or 1
     per_page = min(query_int(request, "per_page", minimum=1) or DEFAULT_PER_PAGE, max_per_page)
     page_count = max(1, math.ceil(len(items) / per_page))
     start = (page - 1) * per_page
-    links: dict[str, str] = {}
+    answer: dict[str, Any] = {plural: [render(item) for item in items[start : start + per_page]]}
+    if not links:
+        return answer
+    pages: dict[str, str] = {}
     if page > 1:
-        links["first"] = _link(request, 1, per_page)
-        links["prev"] = _link(request, page - 1, per_page)
+        pages["first"] = _link(request, 1, per_page)
+        pages["prev"] = _link(request, page - 1, per_page)
     if page < page_count:
-        links["next"] = _link(request, page + 1, per_page)
+        pages["next"] = _link(request, page + 1, per_page)
     if page_count > 1:
-        links["last"] = _link(request, page_count, per_page)
-    return {plural: [render(item) for item in items[start : start + per_page]], "pages": links}
+        pages["last"] = _link(request, page_count, per_page)
+    return {**answer, "pages": pages}
 
 
 def _link(request: Request, page: int, per_page: int) -> str:
