@@ -105,11 +105,12 @@ async def test_instructions_name_the_toolsets_that_are_on(make_server: Any) -> N
 
 
 async def test_the_full_tools_list_stays_within_its_budget(make_server: Any) -> None:
-    """Issue 4's budget: the whole catalogue's tools/list under 32,000 bytes of compact JSON."""
+    """Issue 4's budget, 32,000 bytes of compact JSON, raised to 34,000 for the four contact name and company
+    fields of evidence pass 3 (issue 9); CONTRACT.md allows 40,000 for the default toolsets."""
     async with Client(make_server()) as client:
         tools = (await client.list_tools()).tools
     payload = json.dumps(
         {"tools": [t.model_dump(mode="json", by_alias=True, exclude_none=True) for t in tools]}, separators=(",", ":")
     )
     assert len(tools) == 24
-    assert len(payload) < 32_000, f"tools/list is {len(payload)} bytes"
+    assert len(payload) < 34_000, f"tools/list is {len(payload)} bytes"

@@ -53,6 +53,27 @@ async def test_create_user_creates_a_user_with_every_field(client: Client, emula
     assert "Brand new tag" in {t["name"] for t in emulator.tags.values()}
 
 
+NAME_AND_COMPANY = {"first_name": "Grace", "last_name": "Hopper", "company_name": "Navy", "job_title": "Admiral"}
+
+
+@pytest.mark.parametrize("kind", ["user", "lead"])
+async def test_contact_tools_write_and_read_name_and_company_fields(
+    client: Client, emulator: GistEmulator, kind: str
+) -> None:
+    identity = (
+        {"user_id": "u_grace", "email": "grace@example.com"} if kind == "user" else {"email": "grace@example.com"}
+    )
+    created = await call(client, f"create_{kind}", {**identity, **NAME_AND_COMPANY})
+    assert {key: created[key] for key in NAME_AND_COMPANY} == NAME_AND_COMPANY
+    post = [r for r in emulator.requests if r.method == "POST" and r.path == "/contacts"][-1]
+    assert {key: post.json[key] for key in NAME_AND_COMPANY} == NAME_AND_COMPANY, "sent top-level"
+    updated = await call(client, f"update_{kind}", {kind: {"id": created["id"]}, "job_title": "Rear Admiral"})
+    assert updated["job_title"] == "Rear Admiral"
+    assert updated["company_name"] == "Navy"
+    fetched = await call(client, f"get_{kind}", {kind: {"email": "grace@example.com"}})
+    assert fetched["job_title"] == emulator.contacts[created["id"]]["job_title"] == "Rear Admiral"
+
+
 async def test_create_user_again_updates_and_says_it_existed(client: Client, emulator: GistEmulator) -> None:
     user = a_user(emulator)
     result = await call(client, "create_user", {"user_id": user["user_id"], "name": "Renamed"})
@@ -320,6 +341,17 @@ async def test_track_event_records_properties_and_time(client: Client, emulator:
     mine = [e for e in listed["events"] if e["name"] == "exported-report-csv"]
     assert mine[0]["occurred_at"] == "2025-11-24T16:00:00Z"
     assert mine[0]["properties"] == {"plan": "pro", "seats": 5}
+
+
+async def test_track_event_for_an_unknown_contact_succeeds_and_gist_creates_it(
+    client: Client, emulator: GistEmulator
+) -> None:
+    result = await call(client, "track_event", {"event_name": "visited", "contact": {"email": "new@example.com"}})
+    created = emulator.find_contact(email="new@example.com")
+    assert created is not None
+    assert created["type"] == "lead"
+    assert result["name"] == "visited"
+    assert result["contact_id"] == created["id"]
 
 
 async def test_api_request_reaches_any_endpoint(client: Client, emulator: GistEmulator) -> None:

@@ -61,23 +61,24 @@ class TagContactsInput(Input):
     contacts: list[TagTarget] = Field(
         min_length=1,
         max_length=MAX_CONTACTS,
-        description=(
-            "Contacts by one of id, user_id or email; `untag: true` removes the tag. "
-            "A contact named more than once counts once; its last mention decides tag or untag."
-        ),
+        description="Contacts by one of id, user_id or email; `untag: true` removes the tag. Last mention wins.",
     )
 
 
 class FailedContact(BaseModel):
-    contact: dict[str, Any] = Field(description="The reference as given (its last mention).")
-    error: str = Field(description="Why: no such contact, or Gist's error for its batch.")
+    """A contact left out: its reference as given (last mention) and why (not found, or its batch's error)."""
+
+    contact: dict[str, Any]
+    error: str
 
 
 class TagContactsResult(BaseModel):
+    """The tag (None when nothing was sent), distinct contacts tagged and untagged, and the contacts left out."""
+
     tag: Tag | None
-    tagged: int = Field(description="Distinct contacts that now carry the tag.")
-    untagged: int = Field(description="Distinct contacts the tag was removed from.")
-    failed: list[FailedContact] = Field(description="Contacts not found, or in a batch Gist refused (others applied).")
+    tagged: int
+    untagged: int
+    failed: list[FailedContact]
 
 
 TAGS = Listing("tags", Tag)
@@ -250,8 +251,8 @@ OPERATIONS = (
         toolset="tags",
         description=(
             "Add a tag to contacts (users or leads), or remove it from those marked `untag: true`; "
-            f"the tag is created if missing. Sent in batches of {BATCH}; contacts not found or refused are "
-            "listed in `failed`, the others still applied."
+            f"the tag is created if missing. Each contact counts once; those not found or refused are in "
+            "`failed`, the rest applied."
         ),
         gist_call=f'GET /contacts?email= or ?user_id= each, then POST /tags {{"name", "contacts": [{{"id"}}]}} '
         f"per {BATCH} contacts",
