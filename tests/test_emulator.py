@@ -424,9 +424,13 @@ async def test_an_event_for_an_unknown_contact_creates_it(
     client: httpx.AsyncClient, emu: GistEmulator, ref: dict[str, str], kind: str
 ):
     sent: list[Payload] = []
-    emu.webhook_sink = sent.append
+
+    async def sink(payload: Payload) -> None:
+        sent.append(payload)
+
+    emu.webhook_sink = sink
     event = (await client.post("/events", json={"event_name": "signed.up", **ref})).json()["event"]
-    created = emu.find_contact(**({"user_id": ref["user_id"]} if kind == "user" else ref))
+    created = emu.find_contact(user_id=ref["user_id"]) if kind == "user" else emu.find_contact(email=ref["email"])
     assert created is not None
     assert created["type"] == kind
     assert event["contact_id"] == created["id"]

@@ -36,7 +36,7 @@ def fill(emulator: GistEmulator, plural: str, total: int) -> list[Any]:
         while len(store.contacts) < total:
             n = len(store.contacts)
             user = n % 2 == 0
-            store.add_contact(email=f"fill{n}@example.com", **({"user_id": f"fill_{n}"} if user else {}))
+            store.add_contact(email=f"fill{n}@example.com", user_id=f"fill_{n}" if user else None)
         return [c["id"] for c in store.contacts.values() if c["type"] == plural[:-1]]
     if plural == "tags":
         while len(store.tags) < total:

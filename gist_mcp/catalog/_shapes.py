@@ -210,7 +210,10 @@ class Contact(ContactSummary):
         return cls(
             **_summary_fields(raw),
             phone=_text(raw.get("phone")),
-            **{key: _text(raw.get(key)) for key in ("first_name", "last_name", "company_name", "job_title")},
+            first_name=_text(raw.get("first_name")),
+            last_name=_text(raw.get("last_name")),
+            company_name=_text(raw.get("company_name")),
+            job_title=_text(raw.get("job_title")),
             custom_properties=props if isinstance(props, dict) else {},
             unsubscribed_from_emails=as_bool(raw.get("unsubscribed_from_emails")),
             segments=tag_names(raw.get("segments")),

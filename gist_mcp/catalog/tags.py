@@ -251,7 +251,7 @@ OPERATIONS = (
         toolset="tags",
         description=(
             "Add a tag to contacts (users or leads), or remove it from those marked `untag: true`; "
-            f"the tag is created if missing. Each contact counts once; those not found or refused are in "
+            "the tag is created if missing. Each contact counts once; those not found or refused are in "
             "`failed`, the rest applied."
         ),
         gist_call=f'GET /contacts?email= or ?user_id= each, then POST /tags {{"name", "contacts": [{{"id"}}]}} '

@@ -125,7 +125,8 @@ class Store:
 
     def segments_of(self, contact: Record) -> list[Record]:
         """The segments `contact` belongs to, by id."""
-        return [s for s in sorted(self.segments.values(), key=lambda s: s["id"]) if contact["id"] in s["contact_ids"]]
+        # Filter before sorting: this runs for every contact of every list page.
+        return sorted((s for s in self.segments.values() if contact["id"] in s["contact_ids"]), key=lambda s: s["id"])
 
     # Contacts
 
