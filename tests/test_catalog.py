@@ -10,7 +10,7 @@ import pytest
 from mcp import Client
 
 from gist_mcp._tools import mcp_tool
-from gist_mcp.catalog import CATALOG, TOOLSET_NAMES, select
+from gist_mcp.catalog import CATALOG, TOOLSET_NAMES, Operation, select
 
 pytestmark = pytest.mark.anyio
 
@@ -127,3 +127,10 @@ async def test_the_full_tools_list_stays_within_its_budget(make_server: Any) -> 
     )
     assert len(tools) == len(CATALOG)
     assert len(payload) <= ALL_BUDGET, f"tools/list is {len(payload)} bytes"
+
+
+@pytest.mark.parametrize(
+    "op", [op for op in CATALOG if "next_cursor" in op.output.model_fields], ids=lambda op: op.name
+)
+def test_every_tool_that_gives_a_next_cursor_takes_it_back(op: Operation) -> None:
+    assert "cursor" in op.input.model_fields

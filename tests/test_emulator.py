@@ -177,6 +177,27 @@ async def test_unknown_contact_is_404_not_found(client: httpx.AsyncClient, url: 
     assert (response.status_code, error_code(response)) == (404, "not_found")
 
 
+async def test_top_level_name_and_company_fields_are_stored_and_answered(client: httpx.AsyncClient, emu: GistEmulator):
+    fields = {"first_name": "Ada", "last_name": "Lovelace", "company_name": "Analytical Ltd", "job_title": "CTO"}
+    answer = (await client.post("/contacts", json={"email": "ada@example.com", **fields})).json()["contact"]
+    assert {key: answer[key] for key in fields} == fields
+    stored = emu.find_contact(email="ada@example.com")
+    assert stored is not None
+    assert {key: stored[key] for key in fields} == fields
+    bad = await client.post("/contacts", json={"email": "ada@example.com", "job_title": 5})
+    assert (bad.status_code, error_code(bad)) == (400, "parameter_invalid")
+
+
+async def test_lists_leave_out_pages_when_switched_off(client: httpx.AsyncClient, emu: GistEmulator):
+    emu.pages = False
+    for path in ("/contacts", "/tags", "/segments", "/campaigns", "/events"):
+        body = (await client.get(path, params={"per_page": 2})).json()
+        assert "pages" not in body
+        assert len(body[path.strip("/")]) == 2
+    emu.pages = True
+    assert "next" in (await client.get("/tags", params={"per_page": 2})).json()["pages"]
+
+
 async def test_contact_serialization_follows_the_gist_quirks(client: httpx.AsyncClient):
     contact = (await client.get("/contacts/179301")).json()["contact"]
     assert contact["unsubscribed_from_emails"] == "false"
@@ -300,6 +321,19 @@ async def test_tag_and_untag_contacts_by_each_selector(client: httpx.AsyncClient
     assert 79 not in emu.contacts[179301]["tag_ids"]
 
 
+async def test_tag_id_name_and_contacts_together_tag_on_that_tag_and_name_it(
+    client: httpx.AsyncClient, emu: GistEmulator
+):
+    same = {"id": 73, "name": "VIP", "contacts": [{"id": "179303"}]}
+    assert (await client.post("/tags", json=same)).json()["tag"] == {"id": 73, "name": "VIP"}
+    assert 73 in emu.contacts[179303]["tag_ids"]
+    renamed = {"id": 73, "name": "Key account", "contacts": [{"id": "179303", "untag": True}]}
+    assert (await client.post("/tags", json=renamed)).json()["tag"] == {"id": 73, "name": "Key account"}
+    assert 73 not in emu.contacts[179303]["tag_ids"]
+    unknown = await client.post("/tags", json={"id": 9999, "name": "VIP", "contacts": [{"id": "179303"}]})
+    assert (unknown.status_code, error_code(unknown)) == (404, "not_found")
+
+
 async def test_tagging_with_an_unknown_contact_fails_whole_request(client: httpx.AsyncClient, emu: GistEmulator):
     body = {"name": "Upsell", "contacts": [{"id": 179301}, {"email": "ghost@example.com"}]}
     response = await client.post("/tags", json=body)
@@ -372,14 +406,35 @@ async def test_tracking_an_event_rewrites_dots_and_dollars(client: httpx.AsyncCl
     [
         ({"event_name": "x"}, 400, "missing_parameter"),
         ({"email": MAYA["email"]}, 400, "missing_parameter"),
-        ({"event_name": "x", "email": "ghost@example.com"}, 404, "not_found"),
+        ({"event_name": "x", "id": 9999}, 404, "not_found"),
     ],
 )
-async def test_event_needs_a_name_and_an_existing_contact(
+async def test_event_needs_a_name_and_a_contact_that_exists_or_can_be_created(
     client: httpx.AsyncClient, body: dict[str, Any], status: int, code: str
 ):
     response = await client.post("/events", json=body)
     assert (response.status_code, error_code(response)) == (status, code)
+
+
+@pytest.mark.parametrize(
+    ("ref", "kind"),
+    [({"email": "ghost@example.com"}, "lead"), ({"user_id": "u_new", "email": "new@example.com"}, "user")],
+)
+async def test_an_event_for_an_unknown_contact_creates_it(
+    client: httpx.AsyncClient, emu: GistEmulator, ref: dict[str, str], kind: str
+):
+    sent: list[Payload] = []
+
+    async def sink(payload: Payload) -> None:
+        sent.append(payload)
+
+    emu.webhook_sink = sink
+    event = (await client.post("/events", json={"event_name": "signed.up", **ref})).json()["event"]
+    created = emu.find_contact(user_id=ref["user_id"]) if kind == "user" else emu.find_contact(email=ref["email"])
+    assert created is not None
+    assert created["type"] == kind
+    assert event["contact_id"] == created["id"]
+    assert [payload["topic"] for payload in sent] == ["contact.created", "event.performed"]
 
 
 async def test_events_filter_by_event_type(client: httpx.AsyncClient):
@@ -389,6 +444,16 @@ async def test_events_filter_by_event_type(client: httpx.AsyncClient):
 
 
 # Rate limit
+
+
+async def test_every_key_of_the_workspace_shares_one_rate_limit_window(clock: Clock):
+    emu = GistEmulator(api_keys=("key-a", "key-b"), rate_limit=(3, 10.0), clock=clock)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=emu.app), base_url="http://gist.test") as client:
+        statuses = [
+            (await client.get("/tags", headers={"Authorization": f"Bearer {key}"})).status_code
+            for key in ("key-a", "key-b", "key-a", "key-b")
+        ]
+    assert statuses == [200, 200, 200, 429]
 
 
 async def test_rate_limit_answers_429_with_retry_after_until_a_slot_frees(clock: Clock):

@@ -26,7 +26,7 @@ async def test_unknown_contact_is_404_with_a_next_step(client: Client) -> None:
         ("get_segment", {"segment_id": 9}, "list_segments"),
         ("get_campaign", {"campaign_id": 9}, "list_campaigns"),
         ("update_tag", {"tag_id": 9, "name": "x"}, "list_tags"),
-        ("track_event", {"event_name": "x", "contact": {"email": "nobody@example.com"}}, "get_user"),
+        ("track_event", {"event_name": "x", "contact": {"id": 999_999}}, "get_user"),  # unknown emails are created
     ],
 )
 async def test_each_404_names_the_tool_that_finds_a_valid_id(

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+
+import httpx
 import pytest
 from mcp import Client
 
 from gist_mcp.emulator import GistEmulator
-from tests.conftest import call, call_error
+from gist_mcp.server import create_server
+from tests.conftest import CANARY_KEY, call, call_error, settings_for
 
 pytestmark = pytest.mark.anyio
 
@@ -47,6 +51,27 @@ async def test_create_user_creates_a_user_with_every_field(client: Client, emula
     assert stored["custom_properties"]["seats"] == 12
     assert stored["signed_up_at"] == 1793527200  # 2026-11-01T10:00:00Z
     assert "Brand new tag" in {t["name"] for t in emulator.tags.values()}
+
+
+NAME_AND_COMPANY = {"first_name": "Grace", "last_name": "Hopper", "company_name": "Navy", "job_title": "Admiral"}
+
+
+@pytest.mark.parametrize("kind", ["user", "lead"])
+async def test_contact_tools_write_and_read_name_and_company_fields(
+    client: Client, emulator: GistEmulator, kind: str
+) -> None:
+    identity = (
+        {"user_id": "u_grace", "email": "grace@example.com"} if kind == "user" else {"email": "grace@example.com"}
+    )
+    created = await call(client, f"create_{kind}", {**identity, **NAME_AND_COMPANY})
+    assert {key: created[key] for key in NAME_AND_COMPANY} == NAME_AND_COMPANY
+    post = [r for r in emulator.requests if r.method == "POST" and r.path == "/contacts"][-1]
+    assert {key: post.json[key] for key in NAME_AND_COMPANY} == NAME_AND_COMPANY, "sent top-level"
+    updated = await call(client, f"update_{kind}", {kind: {"id": created["id"]}, "job_title": "Rear Admiral"})
+    assert updated["job_title"] == "Rear Admiral"
+    assert updated["company_name"] == "Navy"
+    fetched = await call(client, f"get_{kind}", {kind: {"email": "grace@example.com"}})
+    assert fetched["job_title"] == emulator.contacts[created["id"]]["job_title"] == "Rear Admiral"
 
 
 async def test_create_user_again_updates_and_says_it_existed(client: Client, emulator: GistEmulator) -> None:
@@ -189,30 +214,99 @@ async def test_tags_create_rename_list_delete(client: Client, emulator: GistEmul
     assert tag["id"] not in emulator.tags
 
 
-async def test_tag_contacts_tags_and_untags_in_batches_of_50(client: Client, emulator: GistEmulator) -> None:
+def tag_posts(emulator: GistEmulator) -> list[list[dict]]:
+    return [r.json["contacts"] for r in emulator.requests if r.method == "POST" and r.path == "/tags"]
+
+
+@pytest.fixture
+def unlimited() -> GistEmulator:
+    """An emulator without a rate limit, for tests that look up more contacts than 100 a window."""
+    return GistEmulator(api_keys=(CANARY_KEY,), rate_limit=None)
+
+
+@pytest.fixture
+async def unlimited_client(unlimited: GistEmulator) -> AsyncIterator[Client]:
+    transport = httpx.ASGITransport(app=unlimited.app)
+    server = create_server(settings_for(rate_limit=(10_000, 10.0)), transport=transport)
+    async with Client(server, cache=None) as connected:
+        yield connected
+
+
+async def test_tag_contacts_tags_and_untags_in_batches_of_50_by_id_only(
+    unlimited_client: Client, unlimited: GistEmulator
+) -> None:
+    client, emulator = unlimited_client, unlimited
     made = [emulator.add_contact(email=f"batch{n}@example.com") for n in range(120)]
     untag_me = emulator.add_contact(email="untag@example.com", tags=["Batch"])
     contacts = [{"email": c["email"]} for c in made] + [{"id": untag_me["id"], "untag": True}]
     result = await call(client, "tag_contacts", {"tag": "Batch", "contacts": contacts})
-    assert result["tagged"] == 120
-    assert result["untagged"] == 1
-    assert result["failed"] == []
-    posts = [r for r in emulator.requests if r.method == "POST" and r.path == "/tags"]
-    assert sorted(len(r.json["contacts"]) for r in posts) == [21, 50, 50]
+    assert (result["tagged"], result["untagged"], result["failed"]) == (120, 1, [])
+    posts = tag_posts(emulator)
+    assert sorted(len(batch) for batch in posts) == [21, 50, 50]
+    sent = [item for batch in posts for item in batch]
+    assert all(set(item) <= {"id", "untag"} and isinstance(item["id"], str) for item in sent), "ids only, as strings"
+    assert {"id": str(untag_me["id"]), "untag": True} in sent
     for contact in made:
         assert "Batch" in tag_names_of(emulator, contact["id"])
     assert "Batch" not in tag_names_of(emulator, untag_me["id"])
 
 
-async def test_tag_contacts_reports_a_failed_batch_and_applies_the_others(
+async def test_tag_contacts_counts_each_contact_once_and_its_last_mention_wins(
     client: Client, emulator: GistEmulator
 ) -> None:
-    made = [emulator.add_contact(email=f"part{n}@example.com") for n in range(60)]
-    contacts = [{"email": c["email"]} for c in made[:50]] + [{"email": "nobody@nowhere.invalid"}]
+    user = a_user(emulator)
+    lead = a_lead(emulator)
+    contacts = [
+        {"id": user["id"]},
+        {"email": user["email"]},
+        {"user_id": user["user_id"]},
+        {"email": lead["email"]},
+        {"id": lead["id"], "untag": True},
+        {"id": lead["id"]},
+    ]
+    result = await call(client, "tag_contacts", {"tag": "Once", "contacts": contacts})
+    assert (result["tagged"], result["untagged"], result["failed"]) == (2, 0, [])
+    assert tag_posts(emulator) == [[{"id": str(user["id"])}, {"id": str(lead["id"])}]]
+    again = await call(
+        client, "tag_contacts", {"tag": "Once", "contacts": [*contacts, {"id": user["id"], "untag": True}]}
+    )
+    assert (again["tagged"], again["untagged"]) == (1, 1)
+    assert "Once" not in tag_names_of(emulator, user["id"])
+
+
+async def test_one_unknown_contact_fails_alone_and_the_others_are_tagged(
+    unlimited_client: Client, unlimited: GistEmulator
+) -> None:
+    client, emulator = unlimited_client, unlimited
+    made = [emulator.add_contact(email=f"part{n}@example.com") for n in range(119)]
+    contacts = [{"email": c["email"]} for c in made[:60]] + [{"email": "nobody@nowhere.invalid"}]
+    contacts += [{"email": c["email"]} for c in made[60:]]
     result = await call(client, "tag_contacts", {"tag": "Partial", "contacts": contacts})
-    assert result["tagged"] == 50
-    assert result["failed"][0]["contacts"] == [{"email": "nobody@nowhere.invalid"}]
-    assert "404" in result["failed"][0]["error"]
+    assert result["tagged"] == 119
+    assert result["failed"] == [
+        {"contact": {"email": "nobody@nowhere.invalid"}, "error": "no contact with email 'nobody@nowhere.invalid'"}
+    ]
+    assert all("Partial" in tag_names_of(emulator, c["id"]) for c in made)
+    assert [len(batch) for batch in tag_posts(emulator)] == [50, 50, 19], "no batch was refused"
+
+
+async def test_an_unknown_id_is_dropped_from_its_refused_batch_and_the_rest_resent(
+    client: Client, emulator: GistEmulator
+) -> None:
+    made = [emulator.add_contact(email=f"ids{n}@example.com") for n in range(10)]
+    contacts = [{"id": c["id"]} for c in made] + [{"id": 999_999}]
+    result = await call(client, "tag_contacts", {"tag": "ById", "contacts": contacts})
+    assert result["tagged"] == 10
+    assert result["failed"] == [{"contact": {"id": 999_999}, "error": "no contact with id 999999"}]
+    assert [len(batch) for batch in tag_posts(emulator)] == [11, 10]
+    assert all("ById" in tag_names_of(emulator, c["id"]) for c in made)
+
+
+async def test_tag_contacts_with_nobody_found_tags_nothing(client: Client, emulator: GistEmulator) -> None:
+    result = await call(client, "tag_contacts", {"tag": "Ghosts", "contacts": [{"user_id": "no-such-user"}]})
+    assert (result["tag"], result["tagged"], result["untagged"]) == (None, 0, 0)
+    assert result["failed"][0]["contact"] == {"user_id": "no-such-user"}
+    assert tag_posts(emulator) == []
 
 
 async def test_segments_and_campaigns(client: Client, emulator: GistEmulator) -> None:
@@ -247,6 +341,17 @@ async def test_track_event_records_properties_and_time(client: Client, emulator:
     mine = [e for e in listed["events"] if e["name"] == "exported-report-csv"]
     assert mine[0]["occurred_at"] == "2025-11-24T16:00:00Z"
     assert mine[0]["properties"] == {"plan": "pro", "seats": 5}
+
+
+async def test_track_event_for_an_unknown_contact_succeeds_and_gist_creates_it(
+    client: Client, emulator: GistEmulator
+) -> None:
+    result = await call(client, "track_event", {"event_name": "visited", "contact": {"email": "new@example.com"}})
+    created = emulator.find_contact(email="new@example.com")
+    assert created is not None
+    assert created["type"] == "lead"
+    assert result["name"] == "visited"
+    assert result["contact_id"] == created["id"]
 
 
 async def test_api_request_reaches_any_endpoint(client: Client, emulator: GistEmulator) -> None:

@@ -1,9 +1,12 @@
 """Listing: page through a Gist collection until `limit` items, concurrently where Gist allows it.
 
-Gist pages with `page` / `per_page` and a link-only `pages` object (`next`, `last`: absolute URLs).
-Only the page number is taken from those URLs; every request goes to the configured base URL. When
-the first page names the last one, the pages still needed are fetched in concurrent waves (the
-shared rate limiter keeps the pace). Results carry `has_more` and an opaque `next_cursor`.
+Gist pages with `page` / `per_page` and, on some endpoints only, a link-only `pages` object (`next`,
+`last`: absolute URLs). Only the page number is taken from those URLs; every request goes to the
+configured base URL. When the first page names the last one, every further page the limit needs is
+requested at once (the shared rate limiter keeps the pace). Without `pages`, a full page leads to
+the next page number and an empty or short page ends the listing; a last page that is exactly full
+then gives `has_more` true, and the next call returns nothing more. Results carry `has_more` and an
+opaque `next_cursor`.
 """
 
 from __future__ import annotations
@@ -24,8 +27,18 @@ from gist_mcp.errors import GistUsageError
 
 PER_PAGE = 50
 """Gist's default page size; the maximum is undocumented (probably 60), and we never depend on it."""
-MAX_WAVE = 8
-"""Pages fetched at once; the rate limiter still decides the pace."""
+MAX_WAVE = 40
+"""Most pages requested at once (2,000 items at 50 a page, enough for `limit` 1,000 of a kind that
+is half the contacts); the shared rate limiter still decides the pace."""
+MIN_SHARE = 0.05
+"""The smallest share of kept items assumed when sizing a wave for a filtered listing (users only),
+so a first page with no match still leads to a bounded wave, not an unbounded one."""
+MAX_CURSOR_LENGTH = 256
+"""Longest cursor accepted; ours are about 60 characters."""
+MAX_CURSOR_PAGE = 1_000_000
+"""Highest page a cursor may name (50 million items at 50 a page)."""
+MAX_CURSOR_OFFSET = 10_000
+"""Highest offset within a page a cursor may name (pages hold 50 items, or Gist's own size)."""
 
 Keep = Callable[[dict[str, Any]], bool]
 
@@ -109,16 +122,31 @@ def encode_cursor(page: int, offset: int, fingerprint: str) -> str:
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
+def _bounded(value: object, low: int, high: int) -> int:
+    """`value` if it is a JSON integer in [low, high]; ValueError otherwise (floats, Infinity, NaN, huge)."""
+    if type(value) is not int or not low <= value <= high:
+        raise ValueError(value)
+    return value
+
+
 def decode_cursor(cursor: str, fingerprint: str) -> tuple[int, int]:
-    """(page, offset) of a cursor made by `encode_cursor` for the same listing."""
+    """(page, offset) of a cursor made by `encode_cursor` for the same listing.
+
+    Anything else (too long, not base64 JSON, a page or offset that is not an integer within
+    `MAX_CURSOR_PAGE` / `MAX_CURSOR_OFFSET`, `Infinity`, NaN) is a usage error naming `cursor`.
+    """
     try:
+        if len(cursor) > MAX_CURSOR_LENGTH:
+            raise ValueError(cursor)
         data = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        page, offset, owner = int(data["p"]), int(data["o"]), str(data["f"])
-    except (ValueError, KeyError, TypeError):
+        page = _bounded(data["p"], 1, MAX_CURSOR_PAGE)
+        offset = _bounded(data["o"], 0, MAX_CURSOR_OFFSET)
+        owner = data["f"]
+    except (ValueError, KeyError, TypeError, RecursionError):
         raise GistUsageError(
             "cursor: not a next_cursor this server made; omit it to start from the beginning."
         ) from None
-    if owner != fingerprint or page < 1 or offset < 0:
+    if owner != fingerprint:
         raise GistUsageError(
             "cursor: it belongs to a different listing (other tool or filters); "
             "repeat the call with the same filters, or omit cursor to start over."
@@ -127,20 +155,18 @@ def decode_cursor(cursor: str, fingerprint: str) -> tuple[int, int]:
 
 
 Page = tuple[list[dict[str, Any]], int | None, int | None]
-"""One page of a collection: its items, and the `next` and `last` page numbers (None when absent)."""
+"""One fetched page: its items, the next page number (None: this was the last) and the last page number if named."""
 
 
 async def fetch_page(
-    gist: GistClient, path: str, key: str, number: int, params: Mapping[str, Any] | None = None
+    gist: GistClient, path: str, key: str, number: int, params: Mapping[str, Any] | None = None, largest: int = 0
 ) -> Page:
-    """GET page `number` (of `PER_PAGE` items) of a collection, read tolerantly."""
+    """GET page `number` (of `PER_PAGE` items) of a collection, read tolerantly (`largest`: see `_next_page`)."""
     response = await gist.request("GET", path, params={**(params or {}), "page": number, "per_page": PER_PAGE})
     data: dict[str, Any] = response.data if isinstance(response.data, dict) else {}
     items = data.get(key)
-    pages = data.get("pages")
-    links: dict[str, Any] = pages if isinstance(pages, dict) else {}
     rows = [i for i in items if isinstance(i, dict)] if isinstance(items, list) else []
-    return rows, page_number(links.get("next")), page_number(links.get("last"))
+    return rows, *_next_page(number, rows, data.get("pages"), largest)
 
 
 async def collect(
@@ -157,44 +183,66 @@ async def collect(
     """Return (items, has_more, next_cursor) for up to `limit` raw items of `key` that `keep` accepts.
 
     `scope` names a client-side filter (e.g. users only) so a cursor is not reused across filters.
+    The first page is fetched alone. If it names the last page, every further page the limit needs
+    is then requested at once (the shared rate limiter paces them); otherwise pages follow one by
+    one, by `pages.next` or, when the answer has no `pages` at all, by number while pages come back
+    full (see `_next_page`), so no request goes beyond the empty or short page that ends a listing.
     """
     params = dict(params or {})
     fingerprint = _fingerprint(path, params, scope)
     page, offset = decode_cursor(cursor, fingerprint) if cursor else (1, 0)
-    filtered = keep is not _keep_all
     kept: list[dict[str, Any]] = []
+    largest = 0
 
-    async def fetch_into(number: int, results: dict[int, Any]) -> None:
-        results[number] = await fetch_page(gist, path, key, number, params)
+    async def fetch_into(number: int, results: dict[int, Page]) -> None:
+        results[number] = await fetch_page(gist, path, key, number, params, largest)
 
     wave = [page]
-    last: int | None = None
-    page_size = PER_PAGE
+    seen = kept_seen = 0
     while wave:
         results: dict[int, Page] = {}
         async with anyio.create_task_group() as group:
             for number in wave:
                 group.start_soon(fetch_into, number, results)
+        last: int | None = None
         for number in wave:
             items, next_page, last_page = results[number]
             last = last_page or last
+            largest = max(largest, len(items))
             start = offset if number == page else 0
             for index in range(start, len(items)):
+                seen += 1
                 if keep(items[index]):
                     kept.append(items[index])
+                    kept_seen += 1
                     if len(kept) == limit:
                         return kept, *_stop_at(number, index + 1, items, next_page, fingerprint)
             if not items or next_page is None:
                 return kept, False, None
-            page_size = len(items)
         following = wave[-1] + 1
         if last is None or last < following:
             wave = [following]
             continue
-        missing = limit - len(kept)
-        wanted = MAX_WAVE if filtered else math.ceil(missing / max(page_size, 1))
+        # Pages still needed, from the share of items kept so far (all of them for an unfiltered listing).
+        share = max(kept_seen / max(seen, 1), MIN_SHARE)
+        wanted = math.ceil((limit - len(kept)) / max(largest * share, 1))
         wave = list(range(following, min(last, following + min(wanted, MAX_WAVE) - 1) + 1))
     return kept, False, None
+
+
+def _next_page(number: int, items: list[dict[str, Any]], pages: object, largest: int) -> tuple[int | None, int | None]:
+    """(next page, last page) after page `number`: from Gist's `pages` links, or by number without them.
+
+    Gist sends `pages` on some endpoints only (gist-api.md §3, pass 3). An answer without it is
+    followed by the next page number when the page is full: as many items as `PER_PAGE` asked,
+    or as the largest page seen before (a server that pages by its own size). An empty or shorter
+    page ends the listing, as WP Fusion, Pipedream and Airbyte stop.
+    """
+    if isinstance(pages, dict):
+        links = cast(dict[str, Any], pages)
+        return page_number(links.get("next")), page_number(links.get("last"))
+    full = len(items) >= PER_PAGE or (largest > 0 and len(items) >= largest)
+    return (number + 1 if items and full else None), None
 
 
 def _stop_at(

@@ -222,6 +222,10 @@ class Contact(ContactSummary):
     unsubscribed_from_emails: bool
     segments: list[str]
     phone: str | None = optional()
+    first_name: str | None = optional()
+    last_name: str | None = optional()
+    company_name: str | None = optional()
+    job_title: str | None = optional()
     signed_up_at: str | None = optional()
     updated_at: str | None = optional()
     last_seen_ip: str | None = optional()
@@ -237,6 +241,10 @@ class Contact(ContactSummary):
         return cls(
             **_summary_fields(raw),
             phone=_text(raw.get("phone")),
+            first_name=_text(raw.get("first_name")),
+            last_name=_text(raw.get("last_name")),
+            company_name=_text(raw.get("company_name")),
+            job_title=_text(raw.get("job_title")),
             custom_properties=props if isinstance(props, dict) else {},
             unsubscribed_from_emails=as_bool(raw.get("unsubscribed_from_emails")),
             segments=tag_names(raw.get("segments")),

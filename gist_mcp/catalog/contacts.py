@@ -34,6 +34,10 @@ from gist_mcp.errors import GistUsageError, NotFoundError
 _FIELDS: dict[str, Any] = {
     "email": (str | None, Field(None, description="Email address.")),
     "name": (str | None, Field(None, description="Full name.")),
+    "first_name": (str | None, Field(None, description="First name.")),
+    "last_name": (str | None, Field(None, description="Last name.")),
+    "company_name": (str | None, Field(None, description="Company.")),
+    "job_title": (str | None, Field(None, description="Job title.")),
     "phone": (str | None, Field(None, description="Phone number.")),
     "last_seen_ip": (str | None, Field(None, description="Last IP seen.")),
     "last_seen_user_agent": (str | None, Field(None, description="Browser user agent.")),

@@ -106,6 +106,7 @@ class Submission(BaseModel):
 
 class ListFormsInput(Input):
     limit: Limit = 50
+    cursor: Cursor = None
 
 
 class GetFormInput(Input):
@@ -144,7 +145,7 @@ SUBMISSIONS = Listing("submissions", Submission)
 
 
 async def list_forms(ctx: ToolContext, args: ListFormsInput) -> BaseModel:
-    return await FORMS.fetch(ctx.gist, limit=args.limit, cursor=None)
+    return await FORMS.fetch(ctx.gist, limit=args.limit, cursor=args.cursor)
 
 
 async def get_form(ctx: ToolContext, args: GetFormInput) -> Form:

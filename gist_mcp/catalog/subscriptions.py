@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field
 
 from gist_mcp.catalog._listing import Listing
 from gist_mcp.catalog._operation import Operation, ToolContext
-from gist_mcp.catalog._shapes import ContactRef, Input, Limit, _text, optional, unwrap
+from gist_mcp.catalog._shapes import ContactRef, Cursor, Input, Limit, _text, optional, unwrap
 from gist_mcp.catalog._toolset import Toolset
 from gist_mcp.catalog.contacts import email_or_user_id
 from gist_mcp.errors import NotFoundError
@@ -52,6 +52,7 @@ class SubscriptionType(BaseModel):
 
 class ListSubscriptionTypesInput(Input):
     limit: Limit = 50
+    cursor: Cursor = None
 
 
 class SetSubscriptionInput(Input):
@@ -75,7 +76,7 @@ SUBSCRIPTION_TYPES = Listing("subscription_types", SubscriptionType)
 
 
 async def list_subscription_types(ctx: ToolContext, args: ListSubscriptionTypesInput) -> BaseModel:
-    return await SUBSCRIPTION_TYPES.fetch(ctx.gist, limit=args.limit, cursor=None)
+    return await SUBSCRIPTION_TYPES.fetch(ctx.gist, limit=args.limit, cursor=args.cursor)
 
 
 async def set_subscription(ctx: ToolContext, args: SetSubscriptionInput) -> SubscriptionChange:

@@ -1,4 +1,9 @@
-"""Tags: Gist multiplexes create, rename, tag and untag onto one `POST /tags`; the input tells them apart."""
+"""Tags: Gist multiplexes create, rename, tag and untag onto one `POST /tags`; the input tells them apart.
+
+Every Gist client selects contacts to tag by Gist `id` only, sent as a string (gist-api.md §7.2,
+pass 3), so tag_contacts first resolves `email` and `user_id` references to ids, then sends ids in
+batches. A reference that matches nobody is reported in `failed`; it no longer sinks its batch.
+"""
 
 from __future__ import annotations
 
@@ -11,11 +16,17 @@ from gist_mcp.catalog._listing import Listing
 from gist_mcp.catalog._operation import Operation, ToolContext
 from gist_mcp.catalog._shapes import ContactRef, Cursor, Deleted, Input, Limit, Tag, unwrap
 from gist_mcp.catalog._toolset import Toolset
-from gist_mcp.errors import GistError
+from gist_mcp.catalog.contacts import fetch_contact
+from gist_mcp.errors import GistError, NotFoundError
 
 BATCH = 50
 """Gist times out above about 50 contacts per tag request (gist-api.md §5)."""
 PARALLEL_BATCHES = 4
+"""Tag requests in flight at once; the shared rate limiter still decides the pace."""
+LOOKUPS_AT_ONCE = 10
+"""Email / user_id lookups in flight at once (each is one `GET /contacts?...`, paced by the rate limiter)."""
+MAX_CONTACTS = 5000
+"""Most contacts one tag_contacts call takes."""
 
 _TAG_ID = Field(description="The tag's id, as returned by list_tags or create_tag.")
 
@@ -50,21 +61,25 @@ class TagContactsInput(Input):
     tag: str = Field(min_length=1, description="Tag name; created if it does not exist.")
     contacts: list[TagTarget] = Field(
         min_length=1,
-        max_length=5000,
-        description="Contacts by one of id, user_id or email; `untag: true` removes the tag.",
+        max_length=MAX_CONTACTS,
+        description="Contacts by one of id, user_id or email; `untag: true` removes the tag. Last mention wins.",
     )
 
 
-class FailedBatch(BaseModel):
-    contacts: list[dict[str, Any]]
+class FailedContact(BaseModel):
+    """A contact left out: its reference as given (last mention) and why (not found, or its batch's error)."""
+
+    contact: dict[str, Any]
     error: str
 
 
 class TagContactsResult(BaseModel):
+    """The tag (None when nothing was sent), distinct contacts tagged and untagged, and the contacts left out."""
+
     tag: Tag | None
     tagged: int
     untagged: int
-    failed: list[FailedBatch] = Field(description="Batches Gist refused (the others applied).")
+    failed: list[FailedContact]
 
 
 TAGS = Listing("tags", Tag)
@@ -83,35 +98,115 @@ async def update_tag(ctx: ToolContext, args: UpdateTagInput) -> Tag:
     return await _post_tag(ctx, {"id": args.tag_id, "name": args.name})
 
 
-async def tag_contacts(ctx: ToolContext, args: TagContactsInput) -> TagContactsResult:
-    targets = [target.model_dump(exclude_none=True, exclude_defaults=True) for target in args.contacts]
-    batches = [targets[i : i + BATCH] for i in range(0, len(targets), BATCH)]
-    done: list[tuple[Tag, list[dict[str, Any]]]] = []
-    failed: list[tuple[list[dict[str, Any]], GistError]] = []
-    limiter = anyio.Semaphore(PARALLEL_BATCHES)
+class _Target:
+    """One distinct contact of a tag_contacts call: its Gist id, the reference given and tag or untag."""
 
-    async def run(batch: list[dict[str, Any]]) -> None:
-        async with limiter:
+    def __init__(self, contact_id: int, reference: dict[str, Any], untag: bool) -> None:
+        self.id = contact_id
+        self.reference = reference
+        self.untag = untag
+
+    def item(self) -> dict[str, Any]:
+        """The entry of `contacts` in Gist's body: the id as a string, as every Gist client sends it."""
+        return {"id": str(self.id), **({"untag": True} if self.untag else {})}
+
+
+async def _resolve(ctx: ToolContext, targets: list[TagTarget]) -> tuple[dict[int, _Target], list[FailedContact]]:
+    """Each reference's Gist id (email and user_id looked up, at most LOOKUPS_AT_ONCE at a time).
+
+    A reference that matches nobody is a failed contact; any other lookup error ends the call
+    before anything was tagged. The same contact reached twice keeps its last mention.
+    """
+    found = {index: target.id for index, target in enumerate(targets) if target.id is not None}
+    lookups = {index: target.selector for index, target in enumerate(targets) if target.id is None}
+    ids = await _look_up(ctx, lookups)
+    found.update((index, contact_id) for index, contact_id in ids.items() if contact_id is not None)
+    failed = {
+        index: FailedContact(contact=_reference(targets[index]), error=f"no contact with {key} {value!r}")
+        for index, (key, value) in lookups.items()
+        if ids[index] is None
+    }
+    distinct: dict[int, _Target] = {}
+    for index, target in enumerate(targets):
+        if index in found:
+            distinct.pop(found[index], None)  # re-insert: the last mention decides, in its place
+            distinct[found[index]] = _Target(found[index], _reference(target), target.untag)
+    return distinct, [failed[index] for index in sorted(failed)]
+
+
+async def _look_up(ctx: ToolContext, selectors: dict[int, tuple[str, int | str]]) -> dict[int, int | None]:
+    """Each selector's Gist id, or None when Gist knows no such contact; at most LOOKUPS_AT_ONCE at a time.
+
+    Any other failure (Gist down, bad key) is raised once every lookup has ended.
+    """
+    ids: dict[int, int | None] = {}
+    errors: list[GistError] = []
+    slots = anyio.Semaphore(LOOKUPS_AT_ONCE)
+
+    async def look_up(index: int, selector: tuple[str, int | str]) -> None:
+        async with slots:
             try:
-                done.append((await _post_tag(ctx, {"name": args.tag, "contacts": batch}), batch))
+                ids[index] = int((await fetch_contact(ctx, selector))["id"])
+            except NotFoundError:
+                ids[index] = None
             except GistError as error:
-                failed.append((batch, error))
-            await ctx.progress(
-                len(done) + len(failed), len(batches), f"{len(done) + len(failed)}/{len(batches)} batches"
-            )
+                errors.append(error)
+
+    async with anyio.create_task_group() as group:
+        for index, selector in selectors.items():
+            group.start_soon(look_up, index, selector)
+    if errors:
+        raise errors[0]
+    return ids
+
+
+def _reference(target: TagTarget) -> dict[str, Any]:
+    return target.model_dump(exclude_none=True, exclude_defaults=True)
+
+
+async def tag_contacts(ctx: ToolContext, args: TagContactsInput) -> TagContactsResult:
+    distinct, failed = await _resolve(ctx, args.contacts)
+    targets = list(distinct.values())
+    total = len(targets) + len(failed)
+    batches = [targets[i : i + BATCH] for i in range(0, len(targets), BATCH)]
+    applied: list[_Target] = []
+    tags: list[Tag] = []
+    errors: list[GistError] = []
+    slots = anyio.Semaphore(PARALLEL_BATCHES)
+
+    async def send(batch: list[_Target]) -> None:
+        tags.append(await _post_tag(ctx, {"name": args.tag, "contacts": [target.item() for target in batch]}))
+        applied.extend(batch)
+
+    async def run(batch: list[_Target]) -> None:
+        async with slots:
+            try:
+                try:
+                    await send(batch)
+                except NotFoundError:
+                    # Gist refused the batch for a contact it does not know: drop those, send the rest once.
+                    ids = await _look_up(ctx, {target.id: ("id", target.id) for target in batch})
+                    failed.extend(
+                        FailedContact(contact=target.reference, error=f"no contact with id {target.id}")
+                        for target in batch
+                        if ids[target.id] is None
+                    )
+                    batch = [target for target in batch if ids[target.id] is not None]
+                    if batch:
+                        await send(batch)
+            except GistError as error:
+                errors.append(error)
+                failed.extend(FailedContact(contact=target.reference, error=str(error)) for target in batch)
+            await ctx.progress(len(applied) + len(failed), total, f"{len(applied)}/{total} contacts applied")
 
     async with anyio.create_task_group() as group:
         for batch in batches:
             group.start_soon(run, batch)
-    if not done:
-        raise failed[0][1]
-    applied = [item for _, batch in done for item in batch]
-    untagged = sum(1 for item in applied if item.get("untag"))
+    if errors and not applied:
+        raise errors[0]
+    untagged = sum(1 for target in applied if target.untag)
     return TagContactsResult(
-        tag=done[0][0],
-        tagged=len(applied) - untagged,
-        untagged=untagged,
-        failed=[FailedBatch(contacts=batch, error=str(error)) for batch, error in failed],
+        tag=tags[0] if tags else None, tagged=len(applied) - untagged, untagged=untagged, failed=failed
     )
 
 
@@ -161,9 +256,11 @@ TOOLSET = Toolset(
             toolset="tags",
             description=(
                 "Add a tag to contacts (users or leads), or remove it from those marked `untag: true`; "
-                f"the tag is created if missing. Sent in batches of {BATCH}: refused ones are listed in `failed`."
+                "the tag is created if missing. Each contact counts once; those not found or refused are in "
+                "`failed`, the rest applied."
             ),
-            gist_call=f'POST /tags {{"name", "contacts": [...]}} per {BATCH} contacts',
+            gist_call=f'GET /contacts?email= or ?user_id= each, then POST /tags {{"name", "contacts": [{{"id"}}]}} '
+            f"per {BATCH} contacts",
             input=TagContactsInput,
             output=TagContactsResult,
             run=tag_contacts,

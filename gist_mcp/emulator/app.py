@@ -2,7 +2,7 @@
 
 Every HTTP request goes through the front door first: it is recorded in `GistEmulator.requests`,
 delayed by `latency`, then either answered by a queued fault or checked for a Bearer key (401
-``authentication_failed``) and against the per-key rate limit (429 ``rate_limit_exceeded`` with
+``authentication_failed``) and against the workspace's rate limit (429 ``rate_limit_exceeded`` with
 ``Retry-After``) before reaching the routes. Unknown paths are 404 ``not_found``, wrong methods 405
 ``method_not_allowed``, both in the §4 error envelope. Trailing slashes are not redirected: ``/contacts/``
 is an unknown path.
@@ -33,6 +33,7 @@ from .extras_state import ExtraStore
 from .faults import Faults, play
 from .inbox import InboxApi
 from .inputs import ContactRef, RefField
+from .pagination import Paging
 from .ratelimit import SlidingWindow
 from .recording import RecordedRequest
 from .routes import Api
@@ -54,7 +55,9 @@ class GistEmulator:
         seed: load the demo workspace (see `seed`); False starts empty.
         max_per_page: ``per_page`` is clamped to this (gist-api.md §3 infers 60).
         latency: seconds every request is delayed (benchmarks).
-        rate_limit: ``(requests, seconds)`` per key in a sliding window; None turns it off.
+        rate_limit: ``(requests, seconds)`` in a sliding window shared by every key (Gist counts per
+            workspace, §5); None turns it off.
+        pages: whether list answers carry the ``pages`` links (also settable later as `pages`).
         clock: Unix seconds now; ``time.time`` by default. Drives timestamps and the rate limit.
     """
 
@@ -66,6 +69,7 @@ class GistEmulator:
         latency: float = 0.0,
         rate_limit: tuple[int, float] | None = (100, 10.0),
         clock: Callable[[], float] | None = None,
+        pages: bool = True,
     ) -> None:
         self.api_keys = frozenset(api_keys)
         self.seed = seed
@@ -78,18 +82,27 @@ class GistEmulator:
         self.faults = Faults()
         self.webhook_sink: WebhookSink | None = None
         self._limiter = None if rate_limit is None else SlidingWindow(*rate_limit, clock=self.clock)
-        inbox_routes = InboxApi(self.store, self._notify, max_per_page).routes()
+        self.paging = Paging(max_per_page, links=pages)
         self.app = Starlette(
             routes=[
-                *Api(self.store, self._notify, max_per_page).routes(),
-                *inbox_routes,
-                *ExtraApi(self.extras, self._notify, max_per_page).routes(),
+                *Api(self.store, self._notify, self.paging).routes(),
+                *InboxApi(self.store, self._notify, self.paging).routes(),
+                *ExtraApi(self.extras, self._notify, self.paging).routes(),
             ],
             middleware=[Middleware(_FrontDoor, emulator=self)],
             exception_handlers={ApiError: _api_error, HTTPException: _http_error},
         )
         self.app.router.redirect_slashes = False
         self.reset()
+
+    @property
+    def pages(self) -> bool:
+        """Whether list answers carry ``pages``; False leaves it out, as endpoints where Gist never sent it (§3)."""
+        return self.paging.links
+
+    @pages.setter
+    def pages(self, value: bool) -> None:
+        self.paging.links = value
 
     @property
     def contacts(self) -> dict[int, Record]:
@@ -163,7 +176,7 @@ class GistEmulator:
             return ApiError(
                 401, "authentication_failed", "missing or invalid API key; send Authorization: Bearer <key>"
             )
-        wait = None if self._limiter is None else self._limiter.acquire(token)
+        wait = None if self._limiter is None else self._limiter.acquire()
         if wait is not None:
             return ApiError(
                 429,

@@ -18,7 +18,7 @@ from . import serialize
 from .errors import invalid, missing, not_found
 from .extras_state import BatchRun, ExtraStore
 from .inputs import ContactRef, email, first_ref, flag, gist_id, json_dict, json_object, query_int, stringish, text
-from .pagination import paginate
+from .pagination import Paging, paginate
 from .routes import _route
 from .state import Record
 from .webhooks import Notify
@@ -36,13 +36,13 @@ _ACTIONS = {"attach": True, "subscribe": True, "opt_in": True, "detach": False, 
 
 
 class ExtraApi:
-    """Route handlers bound to the extra tables, the webhook notifier and the page-size limit."""
+    """Route handlers bound to the extra tables, the webhook notifier and the emulator's paging."""
 
-    def __init__(self, extras: ExtraStore, notify: Notify, max_per_page: int) -> None:
+    def __init__(self, extras: ExtraStore, notify: Notify, paging: Paging) -> None:
         self.extras = extras
         self.store = extras.store
         self.notify = notify
-        self.max_per_page = max_per_page
+        self.paging = paging
 
     def routes(self) -> list[Route]:
         """The extra routes; ``POST /campaigns`` joins the read-only ``GET /campaigns`` of `routes.Api`."""
@@ -60,7 +60,7 @@ class ExtraApi:
         ]
 
     def _page(self, request: Request, items: list[Record], plural: str, render: Any) -> Response:
-        return JSONResponse(paginate(request, items, plural, render, self.max_per_page))
+        return JSONResponse(paginate(request, items, plural, render, self.paging))
 
     # Campaign subscriptions (§7.4)
 

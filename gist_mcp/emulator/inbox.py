@@ -30,7 +30,7 @@ from . import serialize
 from .errors import invalid, missing
 from .inbox_state import STATES, AssigneeType, Inbox, MessageType, Record
 from .inputs import REF_FIELDS, RefField, checked_keys, first_ref, gist_id, json_dict, json_object, query_choice, text
-from .pagination import paginate
+from .pagination import Paging, paginate
 from .routes import _route
 from .state import Store
 from .webhooks import Notify, Topic
@@ -62,13 +62,13 @@ UNTAG_FIELDS = ("message_id", "tag_id")
 
 
 class InboxApi:
-    """Route handlers for the inbox, bound to one store, webhook notifier and page-size limit."""
+    """Route handlers for the inbox, bound to one store, webhook notifier and the emulator's paging."""
 
-    def __init__(self, store: Store, notify: Notify, max_per_page: int) -> None:
+    def __init__(self, store: Store, notify: Notify, paging: Paging) -> None:
         self.store = store
         self.inbox: Inbox = store.inbox
         self.notify = notify
-        self.max_per_page = max_per_page
+        self.paging = paging
 
     def routes(self) -> list[Route]:
         """The inbox routes (``count`` paths before ``{id}``: an int converter never matches them anyway)."""
@@ -92,7 +92,7 @@ class InboxApi:
     # Rendering
 
     def _page(self, request: Request, items: list[Record], plural: str, render: Callable[[Record], Any]) -> Response:
-        return JSONResponse(paginate(request, items, plural, render, self.max_per_page))
+        return JSONResponse(paginate(request, items, plural, render, self.paging))
 
     def _contact_of(self, conversation: Record) -> Record:
         """The conversation's contact as the API serializes it, or just its id once the contact is deleted."""

@@ -163,6 +163,10 @@ CONTACT_FIELDS = (
     "type",
     "name",
     "full_name",
+    "first_name",
+    "last_name",
+    "company_name",
+    "job_title",
     "phone",
     "signed_up_at",
     "last_seen_ip",
@@ -172,7 +176,22 @@ CONTACT_FIELDS = (
     "tags",
     "location_data",
 )
-"""Body keys of ``POST /contacts`` (§7.1 upsert body; ``full_name`` is the SDK's name for ``name``)."""
+"""Body keys of ``POST /contacts`` (§7.1 upsert body; ``full_name`` is the SDK's name for ``name``;
+``first_name``, ``last_name``, ``company_name`` and ``job_title`` are posted top-level by a WordPress
+integration, §6.1 pass 3)."""
+
+
+_TEXT_FIELDS = (
+    "name",
+    "full_name",
+    "first_name",
+    "last_name",
+    "company_name",
+    "job_title",
+    "last_seen_ip",
+    "last_seen_user_agent",
+)
+"""Contact body keys that take a string or null."""
 
 
 def contact_write(body: dict[str, Any]) -> dict[str, Any]:
@@ -195,7 +214,7 @@ def contact_write(body: dict[str, Any]) -> dict[str, Any]:
             if value not in ("user", "lead"):
                 raise invalid(f"type must be 'user' or 'lead', got {value!r}")
             fields["type"] = value
-        elif key in ("name", "full_name", "last_seen_ip", "last_seen_user_agent"):
+        elif key in _TEXT_FIELDS:
             fields["name" if key == "full_name" else key] = optional_text(value, key)
         elif key == "phone":
             fields["phone"] = None if value is None else stringish(value, key)
@@ -254,7 +273,11 @@ TAG_FIELDS = ("id", "name", "contacts")
 
 @dataclass(frozen=True)
 class TagWrite:
-    """A checked ``POST /tags`` body: create (`name`), rename (`id` + `name`) or tag/untag (`name` + `items`)."""
+    """A checked ``POST /tags`` body: create (`name`), rename (`id` + `name`), tag/untag (`name` + `items`).
+
+    `id`, `name` and `items` together (Pipedream's body, §7.2 pass 3) tag/untag on the tag with that
+    id and give it that name (a rename only if the name differs, as `id` + `name` alone does).
+    """
 
     name: str
     id: int | None = None
@@ -266,8 +289,6 @@ def tag_write(body: dict[str, Any]) -> TagWrite:
     if body.get("name") in (None, ""):
         raise missing("name is required")
     name = text(body["name"], "name")
-    if "id" in body and "contacts" in body:
-        raise invalid("send either id (rename a tag) or contacts (tag contacts), not both")
     tag_id = gist_id(body["id"], "id") if "id" in body else None
     items = tag_items(body["contacts"]) if "contacts" in body else None
     return TagWrite(name, tag_id, items)

@@ -5,13 +5,15 @@
 ``next`` while more pages exist, ``last`` whenever there is more than one page, and ``{}`` for a
 single page. Links are absolute URLs on the base URL the request came in on and keep every other
 query parameter in the caller's order; only ``page`` and ``per_page`` are replaced (or appended).
-There are no numeric counters, so no client can come to depend on them.
+There are no numeric counters, so no client can come to depend on them. With ``links=False`` the
+``pages`` key is left out altogether, as on the endpoints where it was never observed (§3, pass 3).
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any, TypeVar
 from urllib.parse import quote, urlencode
 
@@ -24,23 +26,36 @@ T = TypeVar("T")
 DEFAULT_PER_PAGE = 50
 
 
+@dataclass
+class Paging:
+    """How every list endpoint of one emulator pages: shared, so one switch changes them all."""
+
+    max_per_page: int
+    """``per_page`` is clamped to this (gist-api.md §3 infers 60)."""
+    links: bool = True
+    """Whether answers carry ``pages`` (False: left out, as where Gist never sent it)."""
+
+
 def paginate(
-    request: Request, items: Sequence[T], plural: str, render: Callable[[T], dict[str, Any]], max_per_page: int
+    request: Request, items: Sequence[T], plural: str, render: Callable[[T], dict[str, Any]], paging: Paging
 ) -> dict[str, Any]:
     """Build ``{plural: [...one page...], "pages": {...}}`` for `items`, rendering each with `render`."""
     page = query_int(request, "page", minimum=1) or 1
-    per_page = min(query_int(request, "per_page", minimum=1) or DEFAULT_PER_PAGE, max_per_page)
+    per_page = min(query_int(request, "per_page", minimum=1) or DEFAULT_PER_PAGE, paging.max_per_page)
     page_count = max(1, math.ceil(len(items) / per_page))
     start = (page - 1) * per_page
-    links: dict[str, str] = {}
+    answer: dict[str, Any] = {plural: [render(item) for item in items[start : start + per_page]]}
+    if not paging.links:
+        return answer
+    pages: dict[str, str] = {}
     if page > 1:
-        links["first"] = _link(request, 1, per_page)
-        links["prev"] = _link(request, page - 1, per_page)
+        pages["first"] = _link(request, 1, per_page)
+        pages["prev"] = _link(request, page - 1, per_page)
     if page < page_count:
-        links["next"] = _link(request, page + 1, per_page)
+        pages["next"] = _link(request, page + 1, per_page)
     if page_count > 1:
-        links["last"] = _link(request, page_count, per_page)
-    return {plural: [render(item) for item in items[start : start + per_page]], "pages": links}
+        pages["last"] = _link(request, page_count, per_page)
+    return {**answer, "pages": pages}
 
 
 def _link(request: Request, page: int, per_page: int) -> str:

@@ -30,7 +30,7 @@ from .inputs import (
     query_int,
     tag_write,
 )
-from .pagination import paginate
+from .pagination import Paging, paginate
 from .state import ORDER_FIELDS, Record, Store, TagChange
 from .webhooks import Notify, Topic
 
@@ -49,12 +49,12 @@ def _route(path: str, **handlers: Handler) -> Route:
 
 
 class Api:
-    """Route handlers bound to one store, one webhook notifier and the page-size limit."""
+    """Route handlers bound to one store, one webhook notifier and the emulator's paging."""
 
-    def __init__(self, store: Store, notify: Notify, max_per_page: int) -> None:
+    def __init__(self, store: Store, notify: Notify, paging: Paging) -> None:
         self.store = store
         self.notify = notify
-        self.max_per_page = max_per_page
+        self.paging = paging
 
     def routes(self) -> list[Route]:
         """All routes of the emulated API."""
@@ -71,7 +71,7 @@ class Api:
         ]
 
     def _page(self, request: Request, items: list[Record], plural: str, render: Callable[[Record], Any]) -> Response:
-        return JSONResponse(paginate(request, items, plural, render, self.max_per_page))
+        return JSONResponse(paginate(request, items, plural, render, self.paging))
 
     def _contact(self, record: Record) -> dict[str, Any]:
         return serialize.contact(self.store, record)
@@ -133,14 +133,12 @@ class Api:
         return self._page(request, sorted(self.store.tags.values(), key=_by_id), "tags", serialize.tag)
 
     async def write_tag(self, request: Request) -> Response:
-        """``POST /tags``: create (`name`), rename (`id` + `name`) or tag/untag (`name` + `contacts`)."""
+        """``POST /tags``: create (`name`), rename (`id` + `name`), tag/untag (`contacts`; see `TagWrite`)."""
         write = tag_write(await json_object(request, TAG_FIELDS))
-        if write.id is not None:
-            tag = self.store.rename_tag(write.id, write.name)
-        elif write.items is None:
-            tag = self.store.ensure_tag(write.name)
+        if write.items is None:
+            tag = self.store.ensure_tag(write.name) if write.id is None else self.store.rename_tag(write.id, write.name)
         else:
-            change = self.store.apply_tag(write.name, write.items)
+            change = self.store.apply_tag(write.items, name=write.name, tag_id=write.id)
             await self._notify_tag_change(change)
             tag = change.tag
         return JSONResponse({"tag": serialize.tag(tag)})
@@ -194,9 +192,19 @@ class Api:
         return self._page(request, events, "events", serialize.event)
 
     async def track_event(self, request: Request) -> Response:
-        """``POST /events``: record an event for an existing contact."""
+        """``POST /events``: record an event for the contact named, creating it for an unknown user_id or email.
+
+        Gist's own spec tracks an event for a contact nobody created and expects success (§7.5, pass
+        3): the emulator then creates a user (by ``user_id``) or a lead (by ``email``) and announces
+        it like a ``POST /contacts`` would. An unknown Gist ``id`` cannot be created: 404.
+        """
         write = event_write(await json_object(request, EVENT_FIELDS))
-        contact = self.store.get(write.ref)
+        contact = self.store.find(write.ref)
+        if contact is None:
+            if write.ref.field == "id":
+                raise not_found(f"no contact with {write.ref}")
+            contact = self.store.upsert_contact({write.ref.field: write.ref.value}).contact
+            await self.notify("contact.created", self._contact(contact))
         event = serialize.event(self.store.add_event(contact, write.name, write.properties, write.occurred_at))
         await self.notify("event.performed", self._contact(contact), event=event)
         return JSONResponse({"event": event})

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .state import Record, Store
+from .state import NAME_FIELDS, Record, Store
 
 Json = dict[str, Any]
 
@@ -22,6 +22,7 @@ def contact(store: Store, record: Record) -> Json:
         "id": record["id"],
         "name": record["name"],
         "full_name": record["name"],
+        **{key: record[key] for key in NAME_FIELDS},
         "email": record["email"],
         "user_id": record["user_id"],
         "phone": record["phone"],

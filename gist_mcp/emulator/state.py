@@ -2,9 +2,10 @@
 
 Records are plain dicts, so tests can read them directly:
 
-* contact: ``id, type, name, email, user_id, phone, created_at, updated_at, last_seen_at,
-  signed_up_at, last_seen_ip, last_seen_user_agent, location_data, custom_properties, tag_ids
-  (list[int]), unsubscribed_from_emails (bool)``; ``type`` is ``"user"`` exactly when ``user_id`` is set.
+* contact: ``id, type, name, first_name, last_name, company_name, job_title, email, user_id, phone,
+  created_at, updated_at, last_seen_at, signed_up_at, last_seen_ip, last_seen_user_agent,
+  location_data, custom_properties, tag_ids (list[int]), unsubscribed_from_emails (bool)``;
+  ``type`` is ``"user"`` exactly when ``user_id`` is set.
 * tag: ``id, name``. segment: ``id, name, created_at, updated_at, contact_ids (set[int])``.
 * campaign: the §6.4 fields. event: ``id, name, contact_id, email, user_id, properties, occurred_at``.
 
@@ -31,10 +32,14 @@ ID_BASES = {"contact": 179301, "tag": 71, "segment": 571, "campaign": 3101, "eve
 ORDER_FIELDS = ("created_at", "last_seen_at", "signed_up_at", "updated_at")
 """``order_by`` values of ``GET /contacts`` (§7.1, §11)."""
 
+NAME_FIELDS = ("first_name", "last_name", "company_name", "job_title")
+"""Top-level contact properties some clients post (§6.1, pass 3): stored and answered as given."""
+
 _CONTACT_COPY_FIELDS = (
     "email",
     "user_id",
     "name",
+    *NAME_FIELDS,
     "phone",
     "signed_up_at",
     "last_seen_ip",
@@ -123,7 +128,8 @@ class Store:
 
     def segments_of(self, contact: Record) -> list[Record]:
         """The segments `contact` belongs to, by id."""
-        return [s for s in sorted(self.segments.values(), key=lambda s: s["id"]) if contact["id"] in s["contact_ids"]]
+        # Filter before sorting: this runs for every contact of every list page.
+        return sorted((s for s in self.segments.values() if contact["id"] in s["contact_ids"]), key=lambda s: s["id"])
 
     # Contacts
 
@@ -166,6 +172,7 @@ class Store:
             "id": None,
             "type": "lead",
             "name": None,
+            **dict.fromkeys(NAME_FIELDS),
             "email": None,
             "user_id": None,
             "phone": None,
@@ -263,14 +270,15 @@ class Store:
         tag["name"] = name
         return tag
 
-    def apply_tag(self, name: str, items: list[TagItem]) -> TagChange:
-        """Tag or untag the contacts in `items` with tag `name` (created when missing).
+    def apply_tag(self, items: list[TagItem], *, name: str, tag_id: int | None = None) -> TagChange:
+        """Tag or untag the contacts in `items` with tag `tag_id` (renamed to `name` if it differs), or
+        else with the tag called `name` (created when missing).
 
         All contacts are resolved first: one unknown contact fails the whole request with 404 and
         changes nothing (an emulator choice; Gist's behaviour is not documented).
         """
         targets = [(self.get(item.ref, f" (contacts[{i}])"), item.untag) for i, item in enumerate(items)]
-        change = TagChange(self.ensure_tag(name))
+        change = TagChange(self.ensure_tag(name) if tag_id is None else self.rename_tag(tag_id, name))
         for contact, untag in targets:
             if untag and _detach(contact, change.tag):
                 change.untagged.append(contact)
