@@ -20,6 +20,7 @@ from mcp.shared.exceptions import MCPError
 from mcp.types import INVALID_PARAMS, Completion
 from mcp.types import Resource as MCPResource
 from mcp.types import ResourceTemplate as MCPResourceTemplate
+from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 
 from gist_mcp._tools import compact_json, execute, guarded
 from gist_mcp.catalog import Resource, ToolContext, owner
@@ -27,7 +28,8 @@ from gist_mcp.errors import GistError, GistUsageError, NotFoundError
 
 logger = logging.getLogger("gist_mcp.resources")
 RESOURCE_NOT_FOUND = -32002
-"""The spec's JSON-RPC code for a resource that does not exist (2025-11-25 "Error Handling")."""
+"""The JSON-RPC code for a resource that does not exist up to 2025-11-25 ("Error Handling");
+2026-07-28 (SEP-2164) standardises on -32602, Invalid Params: see `not_found_code`."""
 LISTED_PER_KIND = 200
 """Concrete URIs offered per template in resources/list; the collection resources hold all."""
 MAX_COMPLETIONS = 100
@@ -55,11 +57,16 @@ def templates(resources: Iterable[Resource]) -> list[MCPResourceTemplate]:
     ]
 
 
-def match(resources: Iterable[Resource], uri: str) -> tuple[Resource, dict[str, str]]:
+def not_found_code(protocol_version: str | None) -> int:
+    """The error code for a missing resource in the caller's protocol era."""
+    return INVALID_PARAMS if protocol_version in MODERN_PROTOCOL_VERSIONS else RESOURCE_NOT_FOUND
+
+
+def match(resources: Iterable[Resource], uri: str, not_found: int) -> tuple[Resource, dict[str, str]]:
     """The resource `uri` names and its template parameters (percent-decoded).
 
     Raises:
-        MCPError: RESOURCE_NOT_FOUND when no resource or template of the enabled toolsets matches.
+        MCPError: `not_found` (see `not_found_code`) when no resource or template of the enabled toolsets matches.
     """
     for resource in resources:
         if not resource.is_template:
@@ -69,7 +76,7 @@ def match(resources: Iterable[Resource], uri: str) -> tuple[Resource, dict[str, 
         found = _pattern(resource.uri).fullmatch(uri)
         if found:
             return resource, {name: unquote(value) for name, value in found.groupdict().items()}
-    raise MCPError(code=RESOURCE_NOT_FOUND, message=f"Resource not found: {uri}", data={"uri": uri})
+    raise MCPError(code=not_found, message=f"Resource not found: {uri}", data={"uri": uri})
 
 
 def _pattern(template: str) -> re.Pattern[str]:
@@ -78,12 +85,12 @@ def _pattern(template: str) -> re.Pattern[str]:
     return re.compile("".join(re.escape(p) if i % 2 == 0 else f"(?P<{p}>[^/]+)" for i, p in enumerate(parts)))
 
 
-async def read(resource: Resource, params: Mapping[str, str], uri: str, ctx: ToolContext) -> str:
+async def read(resource: Resource, params: Mapping[str, str], uri: str, ctx: ToolContext, not_found: int) -> str:
     """The resource's content as compact JSON, read within the call deadline and the tools' error boundary.
 
     Raises:
         MCPError: INVALID_PARAMS for a malformed parameter (e.g. `gist://segments/abc`),
-            RESOURCE_NOT_FOUND when Gist has no such object, INTERNAL_ERROR-class `-32603` for other
+            `not_found` when Gist has no such object, INTERNAL_ERROR-class `-32603` for other
             Gist failures; each message says what happened and what to do, as a tool error would.
     """
     try:
@@ -92,7 +99,7 @@ async def read(resource: Resource, params: Mapping[str, str], uri: str, ctx: Too
     except GistUsageError as error:
         raise MCPError(code=INVALID_PARAMS, message=f"{uri}: {error}", data={"uri": uri}) from None
     except NotFoundError as error:
-        raise MCPError(code=RESOURCE_NOT_FOUND, message=f"{uri}: {error}", data={"uri": uri}) from None
+        raise MCPError(code=not_found, message=f"{uri}: {error}", data={"uri": uri}) from None
     except GistError as error:
         raise MCPError(code=-32603, message=f"{uri}: {error}", data={"uri": uri}) from None
     return compact_json(result.model_dump(mode="json"))

@@ -142,8 +142,9 @@ class GistServer(MCPServer[None]):
         self, uri: AnyUrl | str, context: Context[None, Any] | None = None
     ) -> Iterable[ReadResourceContents]:
         """Read one resource of the enabled toolsets (errors are JSON-RPC errors naming the URI)."""
-        resource, params = resources.match(self._resources, str(uri))
-        text = await resources.read(resource, params, str(uri), self.tool_context())
+        not_found = resources.not_found_code(context.protocol_version if context is not None else None)
+        resource, params = resources.match(self._resources, str(uri), not_found)
+        text = await resources.read(resource, params, str(uri), self.tool_context(), not_found)
         return [ReadResourceContents(content=text, mime_type=resource.mime_type)]
 
     async def _complete(
