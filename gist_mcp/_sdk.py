@@ -18,7 +18,9 @@ rename any of them, and the protocol tests will say so. It knows nothing of Gist
   sends it (dynamic toolsets), never for prompts; `prompts` only while a prompt is registered. The SDK
   would declare every `listChanged` on 2026-07-28 and `prompts` always.
 - A `cursor` on `tools/list`, `resources/list`, `resources/templates/list` or `prompts/list` is
-  rejected with -32602: these lists come in one page, so no cursor was ever handed out.
+  rejected with -32602: these lists come in one page, so no cursor was ever handed out. Without a
+  prompt, `prompts/list` is -32601 (not served, as the capability says); `prompts/get` of an unknown
+  name stays -32602 (the server's `get_prompt`).
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ from mcp.server.subscriptions import ResourceUpdated
 from mcp.shared.exceptions import MCPError
 from mcp.types import (
     INVALID_PARAMS,
+    METHOD_NOT_FOUND,
     EmptyResult,
     LoggingLevel,
     LoggingMessageNotification,
@@ -222,7 +225,7 @@ def _honest_capabilities(server: MCPServer[Any], list_changed: bool) -> None:
             changes["tools"] = caps.tools.model_copy(update={"list_changed": list_changed})
         if caps.resources is not None:
             changes["resources"] = caps.resources.model_copy(update={"list_changed": list_changed})
-        has_prompts = bool(server._prompt_manager.list_prompts())  # pyright: ignore[reportPrivateUsage]
+        has_prompts = _has_prompts(server)
         if caps.prompts is not None:
             changes["prompts"] = caps.prompts.model_copy(update={"list_changed": False}) if has_prompts else None
         return caps.model_copy(update=changes)
@@ -230,18 +233,25 @@ def _honest_capabilities(server: MCPServer[Any], list_changed: bool) -> None:
     lowlevel.get_capabilities = get_capabilities  # pyright: ignore[reportAttributeAccessIssue]
 
 
-def _reject_cursors(server: MCPServer[Any]) -> None:
-    """Answer -32602 to a cursor on the one-page list methods instead of silently returning page one."""
+def _has_prompts(server: MCPServer[Any]) -> bool:
+    return bool(server._prompt_manager.list_prompts())  # pyright: ignore[reportPrivateUsage]
+
+
+def _check_lists(server: MCPServer[Any]) -> None:
+    """Answer -32602 to a cursor on the one-page list methods instead of silently returning page one,
+    and -32601 to `prompts/list` while no prompt is registered (the capability is not declared then)."""
     lowlevel = server._lowlevel_server  # pyright: ignore[reportPrivateUsage]
     for method in PAGINATED_LISTS:
         entry = lowlevel.get_request_handler(method)
         if entry is None:
             continue
-        lowlevel.add_request_handler(method, entry.params_type, _without_cursor(method, entry.handler))
+        lowlevel.add_request_handler(method, entry.params_type, _checked_list(server, method, entry.handler))
 
 
-def _without_cursor(method: str, handler: Callable[..., Any]) -> Callable[..., Any]:
+def _checked_list(server: MCPServer[Any], method: str, handler: Callable[..., Any]) -> Callable[..., Any]:
     async def checked(ctx: Any, params: PaginatedRequestParams | None) -> Any:
+        if method == "prompts/list" and not _has_prompts(server):
+            raise MCPError(code=METHOD_NOT_FOUND, message="Method not found: prompts/list (this server has no prompts)")
         if params is not None and params.cursor is not None:
             raise MCPError(
                 code=INVALID_PARAMS,
@@ -275,7 +285,7 @@ def install(server: MCPServer[Any], *, list_changed: bool = False) -> Subscripti
     lowlevel.add_request_handler("resources/unsubscribe", UnsubscribeRequestParams, on_unsubscribe)
     lowlevel.add_request_handler("logging/setLevel", SetLevelRequestParams, on_set_level)
     _honest_capabilities(server, list_changed)
-    _reject_cursors(server)
+    _check_lists(server)
     return subscriptions
 
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import Any
 
 import anyio
 import pytest
 from mcp import Client, MCPError
 from mcp.types import (
     INVALID_PARAMS,
+    METHOD_NOT_FOUND,
     LoggingMessageNotificationParams,
     ResourceTemplateReference,
     ResourceUpdatedNotification,
@@ -90,15 +90,15 @@ async def test_set_level_is_per_session_and_leaves_the_process_log_alone(
     chatty: list[LoggingMessageNotificationParams] = []
     quiet: list[LoggingMessageNotificationParams] = []
 
-    async def to(sink: list[LoggingMessageNotificationParams]) -> Callable[[LoggingMessageNotificationParams], Any]:
-        async def on_log(params: LoggingMessageNotificationParams) -> None:
-            sink.append(params)
+    async def to_chatty(params: LoggingMessageNotificationParams) -> None:
+        chatty.append(params)
 
-        return on_log
+    async def to_quiet(params: LoggingMessageNotificationParams) -> None:
+        quiet.append(params)
 
     async with (
-        Client(server, mode="legacy", logging_callback=await to(chatty)) as debug_client,
-        Client(server, mode="legacy", logging_callback=await to(quiet)) as error_client,
+        Client(server, mode="legacy", logging_callback=to_chatty) as debug_client,
+        Client(server, mode="legacy", logging_callback=to_quiet) as error_client,
     ):
         await debug_client.set_logging_level("debug")
         await error_client.set_logging_level("error")
@@ -177,6 +177,14 @@ async def test_prompts_are_advertised_once_one_is_registered(make_server: Callab
 
 
 @pytest.mark.parametrize("mode", MODES)
+async def test_without_prompts_prompts_list_is_not_served(make_server: Callable[..., GistServer], mode: str) -> None:
+    async with Client(make_server(), mode=mode, cache=None) as client:
+        with pytest.raises(MCPError) as raised:
+            await client.list_prompts()
+    assert raised.value.error.code == METHOD_NOT_FOUND
+
+
+@pytest.mark.parametrize("mode", MODES)
 async def test_an_unknown_prompt_is_invalid_params(make_server: Callable[..., GistServer], mode: str) -> None:
     async with Client(make_server(), mode=mode) as client:
         with pytest.raises(MCPError) as raised:
@@ -188,7 +196,9 @@ async def test_an_unknown_prompt_is_invalid_params(make_server: Callable[..., Gi
 @pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize("method", ["tools/list", "resources/list", "resources/templates/list", "prompts/list"])
 async def test_a_bogus_cursor_is_invalid_params(make_server: Callable[..., GistServer], mode: str, method: str) -> None:
-    async with Client(make_server(), mode=mode, cache=None) as client:
+    server = make_server()
+    server.prompt(name="hello", description="Say hello.")(lambda: "hello")
+    async with Client(server, mode=mode, cache=None) as client:
         listing = {
             "tools/list": client.list_tools,
             "resources/list": client.list_resources,
