@@ -19,8 +19,8 @@ rename any of them, and the protocol tests will say so. It knows nothing of Gist
   would declare every `listChanged` on 2026-07-28 and `prompts` always.
 - A `cursor` on `tools/list`, `resources/list`, `resources/templates/list` or `prompts/list` is
   rejected with -32602: these lists come in one page, so no cursor was ever handed out. Without a
-  prompt, `prompts/list` is -32601 on 2026-07-28 (not served, as the capability says) and an empty
-  list on 2025-11-25; `prompts/get` of an unknown name is -32602 (the server's `get_prompt`).
+  prompt, `prompts/list` is -32601 (not served, as the missing capability says); `prompts/get` of an
+  unknown name is -32602 (the server's `get_prompt`).
 """
 
 from __future__ import annotations
@@ -239,9 +239,8 @@ def _has_prompts(server: MCPServer[Any]) -> bool:
 
 def _check_lists(server: MCPServer[Any]) -> None:
     """Answer -32602 to a cursor on the one-page list methods instead of silently returning page one,
-    and, on 2026-07-28, -32601 to `prompts/list` while no prompt is registered: there the methods served
-    must match the declared capabilities (SEP-2575). A handshake-era client listing prompts anyway gets
-    an empty list (the conformance suite's 2025-11-25 `prompts-list` does exactly that)."""
+    and -32601 to `prompts/list` while no prompt is registered: the methods served match the declared
+    capabilities (SEP-2575 checks it; the conformance baseline lists the two checks that assume prompts)."""
     lowlevel = server._lowlevel_server  # pyright: ignore[reportPrivateUsage]
     for method in PAGINATED_LISTS:
         entry = lowlevel.get_request_handler(method)
@@ -252,7 +251,7 @@ def _check_lists(server: MCPServer[Any]) -> None:
 
 def _checked_list(server: MCPServer[Any], method: str, handler: Callable[..., Any]) -> Callable[..., Any]:
     async def checked(ctx: Any, params: PaginatedRequestParams | None) -> Any:
-        if method == "prompts/list" and is_modern(ctx.session.protocol_version) and not _has_prompts(server):
+        if method == "prompts/list" and not _has_prompts(server):
             raise MCPError(code=METHOD_NOT_FOUND, message="Method not found: prompts/list (this server has no prompts)")
         if params is not None and params.cursor is not None:
             raise MCPError(

@@ -176,16 +176,12 @@ async def test_prompts_are_advertised_once_one_is_registered(make_server: Callab
     assert result.messages
 
 
-async def test_without_prompts_prompts_list_is_not_served_on_2026(make_server: Callable[..., GistServer]) -> None:
-    async with Client(make_server(), mode="auto", cache=None) as client:
+@pytest.mark.parametrize("mode", MODES)
+async def test_without_prompts_prompts_list_is_not_served(make_server: Callable[..., GistServer], mode: str) -> None:
+    async with Client(make_server(), mode=mode, cache=None) as client:
         with pytest.raises(MCPError) as raised:
             await client.list_prompts()
     assert raised.value.error.code == METHOD_NOT_FOUND
-
-
-async def test_without_prompts_a_handshake_client_lists_none(make_server: Callable[..., GistServer]) -> None:
-    async with Client(make_server(), mode="legacy", cache=None) as client:
-        assert (await client.list_prompts()).prompts == []
 
 
 @pytest.mark.parametrize("mode", MODES)
