@@ -7,6 +7,7 @@ import logging
 from collections.abc import Callable
 
 import anyio
+import httpx
 import pytest
 from mcp import Client, MCPError
 from mcp.types import (
@@ -16,10 +17,12 @@ from mcp.types import (
     ResourceTemplateReference,
     ResourceUpdatedNotification,
 )
+from starlette.types import Receive, Scope, Send
 
+from gist_mcp._sdk import MAX_PENDING_LOG_MESSAGES
 from gist_mcp.emulator import GistEmulator
-from gist_mcp.server import GistServer
-from tests.conftest import CANARY_KEY, call
+from gist_mcp.server import GistServer, create_server
+from tests.conftest import CANARY_KEY, call, settings_for
 
 MODES = ["legacy", "auto"]
 """The 2025-11-25 handshake era and the stateless 2026-07-28 era."""
@@ -110,6 +113,31 @@ async def test_set_level_is_per_session_and_leaves_the_process_log_alone(
     assert all(p.level == "debug" and p.logger and p.logger.startswith("gist_mcp") for p in chatty)
     assert any("GET /segments" in str(p.data) for p in chatty)
     assert all(CANARY_KEY not in str(p.data) for p in chatty)
+
+
+async def test_a_flood_of_log_records_is_capped_per_call(emulator: GistEmulator) -> None:
+    """Records beyond MAX_PENDING_LOG_MESSAGES that pile up before the client is sent any are dropped."""
+    flood = MAX_PENDING_LOG_MESSAGES + 50
+    noisy = logging.getLogger("gist_mcp.flood")
+
+    async def flooding_gist(scope: Scope, receive: Receive, send: Send) -> None:
+        for n in range(flood):  # all at once, inside the tool call: the forwarder gets no turn in between
+            noisy.warning("flood %d", n)
+        await emulator.app(scope, receive, send)
+
+    server = create_server(settings_for(), transport=httpx.ASGITransport(app=flooding_gist))
+    received: list[LoggingMessageNotificationParams] = []
+
+    async def on_log(params: LoggingMessageNotificationParams) -> None:
+        received.append(params)
+
+    async with Client(server, mode="legacy", logging_callback=on_log) as client:
+        await call(client, "list_segments", {})
+    floods = [p for p in received if str(p.data).startswith("flood")]
+    # The queue holds MAX_PENDING_LOG_MESSAGES; the forwarder may already be waiting for one more.
+    assert MAX_PENDING_LOG_MESSAGES <= len(floods) <= MAX_PENDING_LOG_MESSAGES + 1 < flood
+    assert floods[0].data == "flood 0"
+    assert all(p.level == "warning" for p in floods)
 
 
 async def test_a_modern_request_gets_log_messages_only_when_it_opts_in(
