@@ -131,9 +131,7 @@ def test_call_prints_json_and_fails_with_status_1() -> None:
     assert bad.stdout == ""
 
 
-@pytest.mark.filterwarnings(
-    r"ignore:The logging capability is deprecated:mcp.shared.exceptions.MCPDeprecationWarning"
-)
+@pytest.mark.filterwarnings(r"ignore:The logging capability is deprecated:mcp.shared.exceptions.MCPDeprecationWarning")
 @pytest.mark.parametrize("mode", MODES)
 async def test_a_client_asking_for_debug_logs_leaves_stderr_at_its_level(
     gist_url: str, tmp_path: Path, mode: str
