@@ -1,47 +1,88 @@
-"""Protocol features `MCPServer` lacks on the handshake era: subscribe, setLevel, listChanged.
+"""Protocol details `MCPServer` gets wrong or lacks, in both eras: subscribe, per-session logging,
+honest capabilities, cursors.
 
-This is the ONE module that touches SDK internals (`MCPServer._lowlevel_server`, the per-request
-session's `_connection`, and `MCPServer._subscriptions`), which is why `pyproject.toml` pins
-`mcp>=2.3,<2.4`: a minor release may rename any of them, and the protocol tests will say so.
-It knows nothing of Gist: it takes any `MCPServer`.
+This is the ONE module that touches SDK internals (`MCPServer._lowlevel_server`, its request
+handlers and `get_capabilities`, the per-request session's `_connection`, `MCPServer._subscriptions`
+and `_prompt_manager`), which is why `pyproject.toml` pins `mcp>=2.3,<2.4`: a minor release may
+rename any of them, and the protocol tests will say so. It knows nothing of Gist: it takes any `MCPServer`.
 
 - `resources/subscribe` / `resources/unsubscribe` (2025-11-25 and earlier): registering them makes
   the SDK advertise `resources.subscribe: true`. Subscribed URIs are kept per client connection.
   On 2026-07-28 the SDK's own `subscriptions/listen` stream replaces them; `Subscriptions.notify_updated`
   reaches both.
-- `logging/setLevel` sets the level of the `gist_mcp` logger (logs go to stderr, never to the client).
-- `listChanged` for tools and resources on the handshake era, only when the server really sends it
-  (dynamic toolsets): the SDK has no public knob for it (see shared notes, "Subscriptions and list_changed").
+- MCP logging per session (`SessionLog`): `logging/setLevel` sets the level of the calling client
+  connection only (2025-11-25); on 2026-07-28 each request opts in with its `_meta` log level. Records
+  of the `gist_mcp` logger emitted while a request runs go to that request's client as
+  `notifications/message`, at the client's level. The process's stderr log is never changed.
+- Capabilities declare only what is sent: `listChanged` for tools and resources only when the server
+  sends it (dynamic toolsets), never for prompts; `prompts` only while a prompt is registered. The SDK
+  would declare every `listChanged` on 2026-07-28 and `prompts` always.
+- A `cursor` on `tools/list`, `resources/list`, `resources/templates/list` or `prompts/list` is
+  rejected with -32602: these lists come in one page, so no cursor was ever handed out. Without a
+  prompt, `prompts/list` is -32601 (not served, as the missing capability says); `prompts/get` of an
+  unknown name is -32602 (the server's `get_prompt`).
 """
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import logging
 import weakref
-from typing import Any
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import Any, get_args
 
+import anyio
+from anyio.streams.memory import MemoryObjectSendStream
 from mcp.server import MCPServer
 from mcp.server.lowlevel import NotificationOptions
-from mcp.server.models import InitializationOptions
 from mcp.server.subscriptions import ResourceUpdated
+from mcp.shared.exceptions import MCPError
 from mcp.types import (
+    INVALID_PARAMS,
+    METHOD_NOT_FOUND,
     EmptyResult,
+    LoggingLevel,
+    LoggingMessageNotification,
+    LoggingMessageNotificationParams,
+    PaginatedRequestParams,
+    ServerCapabilities,
     SetLevelRequestParams,
     SubscribeRequestParams,
     UnsubscribeRequestParams,
 )
+from mcp_types.version import MODERN_PROTOCOL_VERSIONS
+
+from gist_mcp.redact import redact
 
 logger = logging.getLogger("gist_mcp")
-_LEVELS = {
-    "debug": logging.DEBUG,
-    "info": logging.INFO,
-    "notice": logging.INFO,
-    "warning": logging.WARNING,
-    "error": logging.ERROR,
-    "critical": logging.CRITICAL,
-    "alert": logging.CRITICAL,
-    "emergency": logging.CRITICAL,
-}
+LOG_LEVEL_META_KEY = "io.modelcontextprotocol/logLevel"
+"""The `_meta` key a 2026-07-28 request opts in to log messages with (SEP-2577)."""
+DEFAULT_SESSION_LOG_LEVEL: LoggingLevel = "warning"
+"""What a 2025-11-25 client that never sent `logging/setLevel` receives: warnings and worse."""
+MCP_LEVELS: tuple[LoggingLevel, ...] = get_args(LoggingLevel)
+"""The MCP (RFC 5424) levels, least severe first."""
+PAGINATED_LISTS = ("tools/list", "resources/list", "resources/templates/list", "prompts/list")
+"""List methods served in one page: a cursor on them can only be bogus."""
+
+
+def is_modern(protocol_version: str | None) -> bool:
+    """True for the stateless 2026-07-28 era (no handshake), False for 2025-11-25 and earlier."""
+    return protocol_version in MODERN_PROTOCOL_VERSIONS
+
+
+def mcp_level(levelno: int) -> LoggingLevel:
+    """The MCP level of a stdlib logging level number."""
+    if levelno >= logging.CRITICAL:
+        return "critical"
+    if levelno >= logging.ERROR:
+        return "error"
+    if levelno >= logging.WARNING:
+        return "warning"
+    if levelno >= logging.INFO:
+        return "info"
+    return "debug"
 
 
 class Subscriptions:
@@ -75,9 +116,158 @@ class Subscriptions:
         await self._server._subscriptions.publish(ResourceUpdated(uri=uri))  # pyright: ignore[reportPrivateUsage]
 
 
+MAX_PENDING_LOG_MESSAGES = 100
+"""Log records queued for one request's client; beyond it records are dropped (stderr still has them)."""
+_request_sink: contextvars.ContextVar[MemoryObjectSendStream[logging.LogRecord] | None] = contextvars.ContextVar(
+    "gist_mcp_request_log", default=None
+)
+
+
+class SessionLog(logging.Handler):
+    """MCP logging per client: `gist_mcp` records emitted while a request runs go to that request's client.
+
+    A 2025-11-25 client picks its level with `logging/setLevel` (kept per connection, so one client
+    never changes what another receives); a 2026-07-28 request opts in with the `_meta` log level.
+    The handler sits on the `gist_mcp` logger beside the process's own stderr handler, which keeps its
+    configured level: a client asking for `debug` never makes stderr verbose.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self._levels: weakref.WeakKeyDictionary[Any, LoggingLevel] = weakref.WeakKeyDictionary()
+
+    def set_level(self, connection: Any, level: LoggingLevel) -> None:
+        """Remember the level one handshake-era client connection asked for."""
+        self._levels[connection] = level
+
+    def threshold(self, ctx: Any) -> LoggingLevel | None:
+        """The least severe level the request's client receives, or None when it receives none."""
+        if is_modern(ctx.session.protocol_version):
+            requested = (ctx.meta or {}).get(LOG_LEVEL_META_KEY)
+            return requested if requested in MCP_LEVELS else None
+        return self._levels.get(ctx.session._connection, DEFAULT_SESSION_LOG_LEVEL)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        sink = _request_sink.get()
+        if sink is None:
+            return
+        # A flood or a finished request drops the record: the stderr log still has it.
+        with contextlib.suppress(anyio.WouldBlock, anyio.ClosedResourceError, anyio.BrokenResourceError):
+            sink.send_nowait(record)
+
+    @asynccontextmanager
+    async def forwarding(self, context: Any | None, secret: str | None = None) -> AsyncIterator[None]:
+        """While the block runs, send its `gist_mcp` log records to the client of `context` (an
+        `MCPServer` Context; none outside a request) at that client's level.
+
+        `secret` (the API key) is redacted from every message, as the stderr handlers do.
+        """
+        request = None if context is None else context._request_context
+        threshold = None if request is None else self.threshold(request)
+        if request is None or threshold is None:
+            yield
+            return
+        wanted = set(MCP_LEVELS[MCP_LEVELS.index(threshold) :])
+        send, receive = anyio.create_memory_object_stream[logging.LogRecord](MAX_PENDING_LOG_MESSAGES)
+
+        async def forward() -> None:
+            async with receive:
+                async for record in receive:
+                    level = mcp_level(record.levelno)
+                    if level not in wanted:
+                        continue
+                    data = redact(record.getMessage(), secret)
+                    params = LoggingMessageNotificationParams(level=level, logger=record.name, data=data)
+                    try:
+                        await request.session.send_notification(
+                            LoggingMessageNotification(params=params), related_request_id=request.request_id
+                        )
+                    except Exception:  # a client that went away must not fail the call
+                        logger.debug("Could not send a log message to the client", exc_info=True)
+                        return
+
+        failure: Exception | None = None
+        token = _request_sink.set(send)
+        try:
+            async with anyio.create_task_group() as group:
+                group.start_soon(forward)
+                try:
+                    yield
+                except Exception as error:  # re-raised as itself, not wrapped in the task group's ExceptionGroup
+                    failure = error
+                finally:
+                    send.close()
+        finally:
+            _request_sink.reset(token)
+        if failure is not None:
+            raise failure
+
+
+SESSION_LOG = SessionLog()
+"""The one handler on the `gist_mcp` logger that feeds clients (one per process: records must not double)."""
+
+
+def _honest_capabilities(server: MCPServer[Any], list_changed: bool) -> None:
+    """Declare `listChanged` only when it is sent, and `prompts` only while a prompt is registered."""
+    lowlevel = server._lowlevel_server  # pyright: ignore[reportPrivateUsage]
+    derived = lowlevel.get_capabilities
+
+    def get_capabilities(
+        notification_options: NotificationOptions | None = None,
+        experimental_capabilities: dict[str, dict[str, Any]] | None = None,
+        extensions: dict[str, dict[str, Any]] | None = None,
+        *,
+        protocol_version: str | None = None,
+    ) -> ServerCapabilities:
+        caps = derived(notification_options, experimental_capabilities, extensions, protocol_version=protocol_version)
+        changes: dict[str, Any] = {}
+        if caps.tools is not None:
+            changes["tools"] = caps.tools.model_copy(update={"list_changed": list_changed})
+        if caps.resources is not None:
+            changes["resources"] = caps.resources.model_copy(update={"list_changed": list_changed})
+        has_prompts = _has_prompts(server)
+        if caps.prompts is not None:
+            changes["prompts"] = caps.prompts.model_copy(update={"list_changed": False}) if has_prompts else None
+        return caps.model_copy(update=changes)
+
+    lowlevel.get_capabilities = get_capabilities  # pyright: ignore[reportAttributeAccessIssue]
+
+
+def _has_prompts(server: MCPServer[Any]) -> bool:
+    return bool(server._prompt_manager.list_prompts())  # pyright: ignore[reportPrivateUsage]
+
+
+def _check_lists(server: MCPServer[Any]) -> None:
+    """Answer -32602 to a cursor on the one-page list methods instead of silently returning page one,
+    and -32601 to `prompts/list` while no prompt is registered: the methods served match the declared
+    capabilities (SEP-2575 checks it; the conformance baseline lists the two checks that assume prompts)."""
+    lowlevel = server._lowlevel_server  # pyright: ignore[reportPrivateUsage]
+    for method in PAGINATED_LISTS:
+        entry = lowlevel.get_request_handler(method)
+        if entry is None:
+            continue
+        lowlevel.add_request_handler(method, entry.params_type, _checked_list(server, method, entry.handler))
+
+
+def _checked_list(server: MCPServer[Any], method: str, handler: Callable[..., Any]) -> Callable[..., Any]:
+    async def checked(ctx: Any, params: PaginatedRequestParams | None) -> Any:
+        if method == "prompts/list" and not _has_prompts(server):
+            raise MCPError(code=METHOD_NOT_FOUND, message="Method not found: prompts/list (this server has no prompts)")
+        if params is not None and params.cursor is not None:
+            raise MCPError(
+                code=INVALID_PARAMS,
+                message=f"Invalid cursor for {method}: this list comes in one page, so no cursor applies.",
+            )
+        return await handler(ctx, params)
+
+    return checked
+
+
 def install(server: MCPServer[Any], *, list_changed: bool = False) -> Subscriptions:
-    """Add subscribe/unsubscribe and logging/setLevel to `server` (and `listChanged` when it sends it)."""
+    """Fix `server`'s protocol surface (see the module docstring); returns its subscriptions."""
     subscriptions = Subscriptions(server)
+    if SESSION_LOG not in logger.handlers:
+        logger.addHandler(SESSION_LOG)
     lowlevel = server._lowlevel_server  # pyright: ignore[reportPrivateUsage]
 
     async def on_subscribe(ctx: Any, params: SubscribeRequestParams) -> EmptyResult:
@@ -89,24 +279,14 @@ def install(server: MCPServer[Any], *, list_changed: bool = False) -> Subscripti
         return EmptyResult()
 
     async def on_set_level(ctx: Any, params: SetLevelRequestParams) -> EmptyResult:
-        logger.setLevel(_LEVELS.get(params.level, logging.INFO))
+        SESSION_LOG.set_level(ctx.session._connection, params.level)
         return EmptyResult()
 
     lowlevel.add_request_handler("resources/subscribe", SubscribeRequestParams, on_subscribe)
     lowlevel.add_request_handler("resources/unsubscribe", UnsubscribeRequestParams, on_unsubscribe)
     lowlevel.add_request_handler("logging/setLevel", SetLevelRequestParams, on_set_level)
-    if list_changed:
-        plain = lowlevel.create_initialization_options
-        changes = NotificationOptions(tools_changed=True, resources_changed=True)
-
-        def with_list_changed(
-            notification_options: NotificationOptions | None = None,
-            experimental_capabilities: dict[str, dict[str, Any]] | None = None,
-            extensions: dict[str, dict[str, Any]] | None = None,
-        ) -> InitializationOptions:
-            return plain(notification_options or changes, experimental_capabilities, extensions)
-
-        lowlevel.create_initialization_options = with_list_changed
+    _honest_capabilities(server, list_changed)
+    _check_lists(server)
     return subscriptions
 
 

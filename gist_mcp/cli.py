@@ -28,7 +28,15 @@ if TYPE_CHECKING:
     from gist_mcp.server import GistServer
 
 SANDBOX_KEY = "sandbox-key"
+"""The API key the sandbox and `gist-mcp emulator` accept (a demo workspace: nothing to protect)."""
 SANDBOX_URL = "http://sandbox.gist.invalid"
+EMULATOR_PORT = 8090
+"""Default port of `gist-mcp emulator`."""
+WAITING_ON_STDIO = (
+    "gist-mcp: serving MCP on stdio and waiting for an MCP client (Claude Desktop, Claude Code, an agent "
+    "framework) to talk to it. It is not hung: configure a client to start this command (README: Install), "
+    "or try a tool right here with `gist-mcp --sandbox call list_users`. Ctrl-C stops it."
+)
 NO_KEY = (
     "gist-mcp: GIST_API_KEY is not set. Copy your key from Gist (Settings > API & Webhooks > API Key) "
     "into GIST_API_KEY, or run `gist-mcp --sandbox` to try the demo workspace without an account."
@@ -78,6 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
             "  GIST_API_KEY=... gist-mcp                 serve your workspace on stdio\n"
             "  gist-mcp --transport http --port 8000    Streamable HTTP on http://127.0.0.1:8000/mcp\n"
             "  gist-mcp --sandbox call list_users '{\"limit\": 3}'\n"
+            "  gist-mcp emulator --port 8090            serve the demo Gist API for GIST_API_BASE_URL\n"
             "\n"
             "environment: GIST_API_KEY, GIST_API_BASE_URL (default https://api.getgist.com), GIST_TOOLSETS,\n"
             "GIST_READ_ONLY, GIST_DYNAMIC_TOOLSETS, GIST_TOOL_TIMEOUT (seconds per call, default 45),\n"
@@ -118,6 +127,16 @@ def build_parser() -> argparse.ArgumentParser:
     _common(call, sub=True)
     call.add_argument("tool", help="tool name, e.g. get_user")
     call.add_argument("arguments", nargs="?", default="{}", help="JSON object of arguments (default {})")
+    emulator = commands.add_parser(
+        "emulator",
+        help="serve the Gist API emulator with the demo workspace on loopback (no key needed)",
+        description=(
+            "Serve the Gist API emulator with the demo workspace. Point a server at it with "
+            f"GIST_API_BASE_URL=http://127.0.0.1:PORT and GIST_API_KEY={SANDBOX_KEY}. Loopback only."
+        ),
+    )
+    emulator.add_argument("--host", default="127.0.0.1", help="loopback address to bind (default 127.0.0.1)")
+    emulator.add_argument("--port", type=int, default=EMULATOR_PORT, help=f"port (default {EMULATOR_PORT})")
     return parser
 
 
@@ -209,10 +228,36 @@ def run_call(settings: Settings, tool: str, arguments: str) -> int:
     return anyio.run(call)
 
 
+def serve_emulator(host: str, port: int) -> int:
+    """Serve the emulator with the demo workspace on a loopback address until Ctrl-C (it accepts SANDBOX_KEY)."""
+    from gist_mcp._serve import listen, serve_asgi
+    from gist_mcp.emulator import GistEmulator
+    from gist_mcp.http_app import is_loopback
+
+    if not is_loopback(host):
+        raise GistConfigError(f"the emulator serves loopback only (its key is public): {host} is not loopback")
+    sock = listen(host, port)
+
+    async def run() -> None:
+        async with serve_asgi(GistEmulator(api_keys=(SANDBOX_KEY,)).app, sock=sock) as url:
+            print(
+                f"gist-mcp: Gist emulator with the demo workspace on {url}\n"
+                f"  point a server at it: GIST_API_BASE_URL={url} GIST_API_KEY={SANDBOX_KEY} gist-mcp",
+                file=sys.stderr,
+                flush=True,
+            )
+            await anyio.sleep_forever()
+
+    anyio.run(run)
+    return 0
+
+
 def serve(settings: Settings, args: argparse.Namespace) -> int:
     """Run the MCP server on the chosen transport until it is stopped."""
     listen = (args.webhook_host, args.webhook_port) if args.webhook_port is not None else None
     if args.transport == "stdio":
+        if sys.stdin.isatty():  # a person ran it in a terminal: say what it waits for
+            print(WAITING_ON_STDIO, file=sys.stderr, flush=True)
         build_server(settings, listen).run()
         return 0
     import uvicorn
@@ -236,12 +281,20 @@ def serve(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def configure_logging(level: str) -> None:
+    """stderr gets records at `level`; the `gist_mcp` logger itself passes everything on, so an MCP
+    client that asked for debug messages (`_sdk.SessionLog`) gets them without making stderr verbose."""
+    stderr = logging.StreamHandler(sys.stderr)
+    stderr.setLevel(level)
+    stderr.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=level, handlers=[stderr])
+    logging.getLogger("gist_mcp").setLevel(logging.DEBUG)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `gist-mcp` command."""
     args = build_parser().parse_args(argv)
-    logging.basicConfig(
-        level=args.log_level, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    configure_logging(args.log_level)
     try:
         settings = load_settings(args)
         redact_logs(settings.api_key.get_secret_value() if settings.api_key else None)
@@ -250,6 +303,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 0
         if args.command == "webhook-url":
             return print_webhook_url(args.public_url, args.port)
+        if args.command == "emulator":
+            return serve_emulator(args.host, args.port)
         if settings.api_key is None:
             print(NO_KEY, file=sys.stderr)
             return 2

@@ -11,6 +11,9 @@ is required, which clients send as a Bearer token on `/mcp`. A browser `Origin` 
 uvicorn closes a connection whose request headers have not all arrived within HEADER_TIMEOUT
 seconds (it has no such timeout of its own), an idle keep-alive connection after KEEP_ALIVE_TIMEOUT,
 and answers 503 beyond MAX_CONNECTIONS concurrent connections.
+
+Stateful SSE streams are resumable through an in-memory event store (`event_store.py`): a client
+that lost a stream reconnects with `Last-Event-ID` and gets what it missed.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from gist_mcp.errors import GistConfigError
+from gist_mcp.event_store import RETRY_MILLISECONDS, MemoryEventStore
 from gist_mcp.server import GistServer
 
 MCP_PATH = "/mcp"
@@ -136,6 +140,9 @@ def build_http_app(
         streamable_http_path=MCP_PATH,
         stateless_http=stateless,
         json_response=stateless,
+        # Stateful streams are resumable (priming event, retry, Last-Event-ID); stateless answers are plain JSON.
+        event_store=None if stateless else MemoryEventStore(),
+        retry_interval=None if stateless else RETRY_MILLISECONDS,
         host=host,
         transport_security=security,
     )

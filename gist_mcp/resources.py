@@ -20,8 +20,8 @@ from mcp.shared.exceptions import MCPError
 from mcp.types import INVALID_PARAMS, Completion
 from mcp.types import Resource as MCPResource
 from mcp.types import ResourceTemplate as MCPResourceTemplate
-from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 
+from gist_mcp._sdk import is_modern
 from gist_mcp._tools import compact_json, execute, guarded
 from gist_mcp.catalog import Resource, ToolContext, owner
 from gist_mcp.errors import GistError, GistUsageError, NotFoundError
@@ -59,7 +59,7 @@ def templates(resources: Iterable[Resource]) -> list[MCPResourceTemplate]:
 
 def not_found_code(protocol_version: str | None) -> int:
     """The error code for a missing resource in the caller's protocol era."""
-    return INVALID_PARAMS if protocol_version in MODERN_PROTOCOL_VERSIONS else RESOURCE_NOT_FOUND
+    return INVALID_PARAMS if is_modern(protocol_version) else RESOURCE_NOT_FOUND
 
 
 def match(resources: Iterable[Resource], uri: str, not_found: int) -> tuple[Resource, dict[str, str]]:

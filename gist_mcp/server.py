@@ -7,24 +7,33 @@ and its templates would answer a bad id with a traceback). One `GistClient` per 
 every tool and resource, and closed by the lifespan, which also runs the Watch Events hub (webhook
 store, arrival notifications, stdio receiver) when there is one. With `--dynamic-toolsets`,
 `enable_toolset` switches more toolsets on while it runs and tells clients the lists changed.
+
+Protocol errors follow the spec of both eras: an unknown tool or prompt is JSON-RPC -32602 (its
+message says why: a write tool in read-only mode, a toolset that is off), a missing resource is
+-32002 on 2025-11-25 and -32602 on 2026-07-28 (SEP-2164). While a tool call or resource read runs,
+the server's own `gist_mcp` log records (retries, rate-limit waits, each Gist request at debug) go to
+the calling client as `notifications/message`, at that client's level (`_sdk.SessionLog`).
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterable
-from contextlib import AsyncExitStack, asynccontextmanager
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
 import httpx
 from mcp.server import MCPServer
 from mcp.server.lowlevel.helper_types import ReadResourceContents
 from mcp.server.mcpserver import Context
-from mcp.server.mcpserver.exceptions import ToolError
+from mcp.shared.exceptions import MCPError
 from mcp.types import (
+    INVALID_PARAMS,
     CallToolResult,
     Completion,
     CompletionArgument,
     CompletionContext,
+    GetPromptResult,
+    InputRequiredResult,
     PromptReference,
     Resource,
     ResourceTemplate,
@@ -36,7 +45,7 @@ from pydantic import AnyUrl
 from gist_mcp import __version__, _sdk, resources
 from gist_mcp._http import GistClient
 from gist_mcp._tools import advertised_tools, call_operation
-from gist_mcp.catalog import TOOLSETS, Operation, ToolContext, resources_of, select
+from gist_mcp.catalog import CATALOG, TOOLSETS, Operation, ToolContext, resources_of, select
 from gist_mcp.catalog import dynamic as dynamic_toolsets
 from gist_mcp.catalog._operation import Progress
 from gist_mcp.settings import Settings
@@ -116,12 +125,31 @@ class GistServer(MCPServer[None]):
     async def call_tool(
         self, name: str, arguments: dict[str, Any], context: Context[None, Any] | None = None
     ) -> CallToolResult:
-        """Run one catalogue operation; every failure is a ToolError the SDK turns into an isError result."""
+        """Run one catalogue operation; its failures are isError results, an unknown tool is JSON-RPC -32602."""
         op = self.operations.get(name)
         if op is None:
-            raise ToolError(f"Unknown tool: {name}. Available: {', '.join(self.operations)}.")
+            raise MCPError(code=INVALID_PARAMS, message=self.unavailable(name), data={"tool": name})
         progress = context.report_progress if context is not None else None
-        return await call_operation(op, self.tool_context(progress, context), arguments)
+        async with self._session_log(context):
+            return await call_operation(op, self.tool_context(progress, context), arguments)
+
+    def unavailable(self, name: str) -> str:
+        """Why tool `name` cannot be called here, and what would change that."""
+        known = next((op for op in CATALOG if op.name == name), None)
+        if known is not None and self.gist_settings.read_only and not known.read_only:
+            return (
+                f"{name} is unavailable: this server runs read-only (--read-only or GIST_READ_ONLY), so no tool "
+                "can change data. Restart it without read-only mode to use it."
+            )
+        if known is not None and known.toolset not in self.enabled:
+            how = "enable_toolset" if self.gist_settings.dynamic_toolsets else "--toolsets or GIST_TOOLSETS"
+            return f"{name} is unavailable: its toolset {known.toolset} is off (switch it on with {how})."
+        return f"Unknown tool: {name}. Available: {', '.join(self.operations)}."
+
+    def _session_log(self, context: Context[None, Any] | None) -> AbstractAsyncContextManager[None]:
+        """Forward this request's log records to its client (see `_sdk.SessionLog`)."""
+        key = self.gist_settings.api_key
+        return _sdk.SESSION_LOG.forwarding(context, key.get_secret_value() if key is not None else None)
 
     def tool_context(self, progress: Progress | None = None, request: Context[None, Any] | None = None) -> ToolContext:
         """What operations run with: the shared Gist client, the webhook store, a progress sink, the toolset switch."""
@@ -144,8 +172,17 @@ class GistServer(MCPServer[None]):
         """Read one resource of the enabled toolsets (errors are JSON-RPC errors naming the URI)."""
         not_found = resources.not_found_code(context.protocol_version if context is not None else None)
         resource, params = resources.match(self._resources, str(uri), not_found)
-        text = await resources.read(resource, params, str(uri), self.tool_context(), not_found)
+        async with self._session_log(context):
+            text = await resources.read(resource, params, str(uri), self.tool_context(), not_found)
         return [ReadResourceContents(content=text, mime_type=resource.mime_type)]
+
+    async def get_prompt(
+        self, name: str, arguments: dict[str, Any] | None = None, context: Context[None, Any] | None = None
+    ) -> GetPromptResult | InputRequiredResult:
+        """A registered prompt; an unknown name is JSON-RPC -32602 (the SDK would answer code 0 or -32603)."""
+        if name not in {prompt.name for prompt in await self.list_prompts()}:
+            raise MCPError(code=INVALID_PARAMS, message=f"Unknown prompt: {name}", data={"prompt": name})
+        return await super().get_prompt(name, arguments, context)
 
     async def _complete(
         self,

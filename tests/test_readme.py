@@ -1,11 +1,14 @@
-"""The README's config snippets start gist-mcp with arguments it accepts, and its test command is CI's."""
+"""The README's config snippets start gist-mcp with arguments it accepts, its Python snippets run as
+pasted (Agents SDK) or as documented (LangChain, from its own environment), and its test command is CI's."""
 
 from __future__ import annotations
 
+import ast
 import json
 import os
 import re
 import shlex
+import subprocess
 import sys
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any
@@ -14,6 +17,7 @@ import anyio
 import pytest
 from mcp import Client, StdioServerParameters
 
+from gist_mcp.catalog import CATALOG, DEFAULT_TOOLSETS, select
 from gist_mcp.cli import build_parser
 from gist_mcp.emulator import GistEmulator
 
@@ -89,3 +93,130 @@ def test_readme_test_command_is_the_one_ci_runs() -> None:
 def test_readme_has_the_tools_table_and_the_watch_events_section() -> None:
     assert "<!-- BEGIN TOOLS -->" in README
     assert "\n## Watch Events\n" in README
+
+
+PYTHON_BLOCKS = re.findall(r"```python\n(.*?)```", README, flags=re.DOTALL)
+LANGCHAIN_PYTHON = os.environ.get("GIST_MCP_LANGCHAIN_PYTHON")
+"""A Python with langchain-mcp-adapters (and so mcp 1.x) installed, in its own environment (.ci/run makes one)."""
+
+
+def python_block(marker: str) -> str:
+    (block,) = [block for block in PYTHON_BLOCKS if marker in block]
+    return block
+
+
+def checkout_command(tmp_path: Path) -> Path:
+    """A `gist-mcp` executable running this checkout, first on PATH (what `pip install .` would put there)."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    shim = bin_dir / "gist-mcp"
+    shim.write_text(
+        f'#!/bin/sh\nPYTHONPATH={shlex.quote(str(ROOT))} exec {shlex.quote(sys.executable)} -m gist_mcp "$@"\n'
+    )
+    shim.chmod(0o755)
+    return shim
+
+
+def test_changelog_counts_the_tools_there_are() -> None:
+    changelog = (ROOT / "CHANGELOG.md").read_text(encoding="utf-8")
+    counts = [int(n) for n in re.findall(r"with (\d+) typed tools", changelog)]
+    assert counts == [len(CATALOG)]
+
+
+def test_the_agents_sdk_snippet_runs_when_pasted_into_a_file(tmp_path: Path) -> None:
+    """Pasted as is, it starts the sandbox, lists the tools, and stops only where a model is needed."""
+    pytest.importorskip("agents")
+    script = tmp_path / "agent.py"
+    script.write_text(python_block("from agents import"), encoding="utf-8")
+    shim = checkout_command(tmp_path)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("GIST_", "OPENAI_"))}
+    env["PATH"] = f"{shim.parent}{os.pathsep}{env.get('PATH', '')}"
+    done = subprocess.run([sys.executable, str(script)], env=env, capture_output=True, text=True, timeout=120)
+    assert "SyntaxError" not in done.stderr
+    assert f"{len(select(DEFAULT_TOOLSETS, False))} Gist tools" in done.stdout, done.stderr[-2000:]
+    assert "OPENAI_API_KEY" in done.stderr, "without a key it stops at the model call, nowhere earlier"
+
+
+def langchain_server() -> dict[str, Any]:
+    """The server entry of the README's LangChain snippet."""
+    tree = compile(
+        python_block("langchain_mcp_adapters"),
+        "README",
+        "exec",
+        flags=ast.PyCF_ONLY_AST | ast.PyCF_ALLOW_TOP_LEVEL_AWAIT,
+    )
+    (entry,) = [
+        ast.literal_eval(node)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Dict) and any(isinstance(k, ast.Constant) and k.value == "command" for k in node.keys)
+    ]
+    return entry
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("version", ["2025-06-18", "2025-11-25"])
+async def test_the_langchain_command_line_serves_an_mcp_1x_handshake(version: str) -> None:
+    """What an mcp 1.x client (langchain-mcp-adapters) sends, as raw JSON-RPC lines on the command's stdio."""
+    entry = langchain_server()
+    assert entry["transport"] == "stdio"
+    args = ["-m", "gist_mcp", *gist_mcp_args(entry["command"], entry["args"])]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GIST_")}
+    messages = [
+        {
+            "jsonrpc": "2.0",
+            "id": 1,
+            "method": "initialize",
+            "params": {
+                "protocolVersion": version,
+                "capabilities": {},
+                "clientInfo": {"name": "mcp", "version": "1.30.0"},
+            },
+        },
+        {"jsonrpc": "2.0", "method": "notifications/initialized"},
+        {"jsonrpc": "2.0", "id": 2, "method": "tools/list"},
+    ]
+    with anyio.fail_after(60):
+        async with await anyio.open_process([sys.executable, *args], env=env, cwd=ROOT) as process:
+            assert process.stdin is not None
+            assert process.stdout is not None
+            await process.stdin.send("".join(json.dumps(m) + "\n" for m in messages).encode())
+            buffered = b""
+            answers: dict[int, Any] = {}
+            async for chunk in process.stdout:
+                buffered += chunk
+                *lines, buffered = buffered.split(b"\n")
+                answers |= {m["id"]: m for m in map(json.loads, filter(None, lines)) if "id" in m}
+                if 2 in answers:
+                    break
+            process.terminate()
+    assert answers[1]["result"]["protocolVersion"] == version
+    assert {tool["name"] for tool in answers[2]["result"]["tools"]} >= {"list_segments", "get_user"}
+
+
+@pytest.mark.skipif(
+    not LANGCHAIN_PYTHON, reason="set GIST_MCP_LANGCHAIN_PYTHON to a Python with langchain-mcp-adapters"
+)
+def test_langchain_mcp_adapters_from_its_own_environment_calls_a_tool(tmp_path: Path) -> None:
+    """The real adapters (mcp 1.x) in their own environment, running the README's server entry."""
+    assert LANGCHAIN_PYTHON is not None
+    entry = langchain_server()
+    shim = checkout_command(tmp_path)
+    script = tmp_path / "langchain_client.py"
+    script.write_text(
+        "import asyncio, json, sys\n"
+        "from langchain_mcp_adapters.client import MultiServerMCPClient\n"
+        "async def main():\n"
+        "    client = MultiServerMCPClient({'gist': json.loads(sys.argv[1])})\n"
+        "    tools = {tool.name: tool for tool in await client.get_tools()}\n"
+        "    print(len(tools), 'tools')\n"
+        "    print(await tools['list_segments'].ainvoke({'limit': 2}))\n"
+        "asyncio.run(main())\n",
+        encoding="utf-8",
+    )
+    server = entry | {"command": str(shim), "args": gist_mcp_args(entry["command"], entry["args"])}
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("GIST_", "PYTHON", "VIRTUAL_ENV"))}
+    done = subprocess.run(
+        [LANGCHAIN_PYTHON, str(script), json.dumps(server)], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "Paying customers" in done.stdout

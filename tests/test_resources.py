@@ -8,6 +8,7 @@ import pytest
 from mcp import Client, MCPError
 from mcp.types import INVALID_PARAMS, ResourceTemplateReference
 
+from gist_mcp._sdk import is_modern
 from gist_mcp.emulator import GistEmulator
 from gist_mcp.resources import RESOURCE_NOT_FOUND
 
@@ -56,15 +57,15 @@ async def test_one_segment_and_one_campaign(client: Client, emulator: GistEmulat
     assert len(campaigns["campaigns"]) == len(emulator.campaigns)
 
 
-def not_found_code(client: Client) -> int:
-    """-32002 on the handshake era (2025-11-25), -32602 from 2026-07-28 on (SEP-2164)."""
-    return RESOURCE_NOT_FOUND if client.protocol_version == "2025-11-25" else INVALID_PARAMS
+def not_found(client: Client) -> int:
+    """Resource not found: -32002 on 2025-11-25, -32602 from 2026-07-28 (SEP-2164)."""
+    return INVALID_PARAMS if is_modern(client.protocol_version) else RESOURCE_NOT_FOUND
 
 
 async def test_unknown_segment_is_resource_not_found(client: Client) -> None:
     with pytest.raises(MCPError) as caught:
         await client.read_resource("gist://segments/999999")
-    assert caught.value.error.code == not_found_code(client)
+    assert caught.value.error.code == not_found(client)
     assert caught.value.error.data == {"uri": "gist://segments/999999"}
     assert "404" in caught.value.error.message
     assert "list_segments" in caught.value.error.message
@@ -83,7 +84,7 @@ async def test_malformed_id_is_invalid_params_naming_it(client: Client, emulator
 async def test_unknown_uri_is_resource_not_found(client: Client) -> None:
     with pytest.raises(MCPError) as caught:
         await client.read_resource("gist://nothing/1")
-    assert caught.value.error.code == not_found_code(client)
+    assert caught.value.error.code == not_found(client)
 
 
 async def test_resources_list_survives_a_gist_outage(client: Client, emulator: GistEmulator) -> None:

@@ -15,6 +15,7 @@ import anyio
 import httpx
 import pytest
 from mcp import Client, StdioServerParameters
+from mcp.types import LoggingMessageNotificationParams
 
 from gist_mcp.emulator import GistEmulator
 from tests.conftest import CANARY_KEY, MODES, call
@@ -128,3 +129,27 @@ def test_call_prints_json_and_fails_with_status_1() -> None:
     assert bad.returncode == 1
     assert "404" in bad.stderr
     assert bad.stdout == ""
+
+
+@pytest.mark.filterwarnings(r"ignore:The logging capability is deprecated:mcp.shared.exceptions.MCPDeprecationWarning")
+@pytest.mark.parametrize("mode", MODES)
+async def test_a_client_asking_for_debug_logs_leaves_stderr_at_its_level(
+    gist_url: str, tmp_path: Path, mode: str
+) -> None:
+    stderr = tmp_path / "stderr.log"
+    command = " ".join(shlex.quote(part) for part in [*COMMAND, "--log-level", "WARNING"])
+    params = StdioServerParameters(
+        command="bash", args=["-c", f"exec {command} 2>{shlex.quote(str(stderr))}"], env=server_env(gist_url)
+    )
+    received: list[LoggingMessageNotificationParams] = []
+
+    async def on_log(params: LoggingMessageNotificationParams) -> None:
+        received.append(params)
+
+    with anyio.fail_after(60):
+        async with Client(params, mode=mode, logging_callback=on_log, log_level="debug") as client:
+            if mode == "legacy":
+                await client.set_logging_level("debug")
+            await call(client, "list_segments", {})
+    assert any("GET /segments" in str(p.data) for p in received), "the client gets its debug log"
+    assert "GET /segments" not in stderr.read_text(), "stderr stays at --log-level WARNING"

@@ -1,0 +1,124 @@
+"""SSE resumability of the stateful Streamable HTTP server (gist_mcp/event_store.py), over real HTTP.
+
+A POST stream starts with a priming event (an id, empty data, a `retry` field); a client that loses
+the stream before the answer reconnects with `GET /mcp` and `Last-Event-ID` and gets the answer it
+missed. The emulator's latency keeps the tool call running while the stream is cut.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from collections.abc import AsyncIterator
+from typing import Any
+
+import anyio
+import httpx
+import pytest
+
+from gist_mcp.emulator import GistEmulator
+from gist_mcp.event_store import RETRY_MILLISECONDS, MemoryEventStore
+from tests.conftest import CANARY_KEY
+from tests.test_transports import COMMAND, free_port, server_env
+
+pytestmark = pytest.mark.anyio
+VERSION = "2025-11-25"
+LATENCY = 1.0
+"""Seconds the emulator holds each Gist request: the stream is cut while the call waits on it."""
+
+
+@pytest.fixture
+async def mcp_url() -> AsyncIterator[str]:
+    async with GistEmulator(api_keys=(CANARY_KEY,), latency=LATENCY).serve() as gist_url:
+        port = free_port()
+        process = await anyio.open_process(
+            [*COMMAND, "--transport", "http", "--port", str(port)],
+            env=server_env(gist_url),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            with anyio.fail_after(30):
+                async with httpx.AsyncClient() as http:
+                    while True:
+                        try:
+                            if (await http.get(f"http://127.0.0.1:{port}/health")).status_code == 200:
+                                break
+                        except httpx.TransportError:
+                            await anyio.sleep(0.1)
+            yield f"http://127.0.0.1:{port}/mcp"
+        finally:
+            process.terminate()
+            await process.wait()
+
+
+def parse_events(lines: list[str]) -> list[dict[str, str]]:
+    """SSE lines into events (dicts of field -> value), one per blank-line-terminated block."""
+    events: list[dict[str, str]] = []
+    current: dict[str, str] = {}
+    for line in lines:
+        if not line:
+            if current:
+                events.append(current)
+            current = {}
+            continue
+        field, _, value = line.partition(":")
+        current[field] = value.removeprefix(" ")
+    return events
+
+
+async def read_events(response: httpx.Response, until: int) -> list[dict[str, str]]:
+    """Read SSE events from `response` until `until` of them have arrived."""
+    lines: list[str] = []
+    async for line in response.aiter_lines():
+        lines.append(line)
+        if len(parse_events(lines)) >= until:
+            break
+    return parse_events(lines)
+
+
+async def test_a_stream_cut_mid_call_is_resumed_with_last_event_id(mcp_url: str) -> None:
+    headers = {"Accept": "application/json, text/event-stream", "MCP-Protocol-Version": VERSION}
+    initialize: dict[str, Any] = {
+        "jsonrpc": "2.0",
+        "id": 1,
+        "method": "initialize",
+        "params": {"protocolVersion": VERSION, "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}},
+    }
+    call = {"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {"name": "list_segments", "arguments": {}}}
+    with anyio.fail_after(30):
+        async with httpx.AsyncClient(timeout=20) as http:
+            started = await http.post(mcp_url, json=initialize, headers=headers)
+            session = {**headers, "Mcp-Session-Id": started.headers["mcp-session-id"]}
+            await http.post(mcp_url, json={"jsonrpc": "2.0", "method": "notifications/initialized"}, headers=session)
+            async with http.stream("POST", mcp_url, json=call, headers=session) as cut:
+                (priming,) = await read_events(cut, until=1)
+            # The stream is closed here, while the call still waits on the slow Gist.
+            assert priming["id"]
+            assert priming.get("data", "") == ""
+            assert priming["retry"] == str(RETRY_MILLISECONDS)
+            resume = {**session, "Last-Event-ID": priming["id"]}
+            async with http.stream("GET", mcp_url, headers=resume) as resumed:
+                assert resumed.status_code == 200
+                # The resumed stream is primed too, then replays the answer the cut stream missed.
+                reprimed, answer = await read_events(resumed, until=2)
+    assert reprimed.get("data", "") == ""
+    message = json.loads(answer["data"])
+    assert message["id"] == 2
+    assert message["result"]["structuredContent"]["count"] > 0
+
+
+async def test_the_store_replays_only_the_stream_after_the_id_and_stays_bounded() -> None:
+    store = MemoryEventStore(max_events=3)
+    first = await store.store_event("a", None)
+    await store.store_event("b", None)
+    await store.store_event("a", None)
+    replayed: list[object] = []
+
+    async def collect(event: object) -> None:
+        replayed.append(event)
+
+    assert await store.replay_events_after(first, collect) == "a"
+    assert replayed == [], "priming events (no message) are never replayed"
+    await store.store_event("a", None)
+    assert await store.replay_events_after(first, collect) is None, "the oldest event was dropped"
