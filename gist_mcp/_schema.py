@@ -16,13 +16,13 @@ Input schemas are written for the strictest function-calling dialects as well as
 
 Output schemas are typed but small: hosts validate structuredContent against them, and some agent
 frameworks forward them to the model (pydantic-ai sends them to Gemini), so each byte costs. They type
-the fields a result always carries with a value, one level deep: a nested object is `{"type": "object"}`,
-a list of objects `{"type": "array"}` (a list tool's description names its item fields), a list of
-scalars keeps its item type. Fields that may be null (`email`, `next_cursor`) or are left out when
-Gist has no value (`optional()` in `catalog/_shapes.py`) are not spelled out, and no `required` list
-repeats the names: the schema forbids no property, so every result validates, it needs no `anyOf`
-(Gemini's dialect has none; a `type` array is what Inspector's `--strict` lint flags as "type-union"),
-and the tools/list budgets (CONTRACT.md) hold.
+the fields a result always carries with a value, one level deep: a nested object is
+`{"type": "object"}`, a list's items are typed but not spelled out (a list tool's description names its
+item fields). Fields that may be null (`email`, `next_cursor`) or are left out when Gist has no value
+(`optional()` in `catalog/_shapes.py`) are not spelled out, and no `required` list repeats the names:
+the schema forbids no property, so every result validates, it needs no `anyOf` (Gemini's dialect has
+none; a `type` array is what Inspector's `--strict` lint flags as "type-union"), and the tools/list
+budgets (CONTRACT.md) hold.
 """
 
 from __future__ import annotations
@@ -112,7 +112,7 @@ def _shallow(node: dict[str, Any]) -> dict[str, Any]:
     if kind == "array":
         items = node.get("items", {})
         scalar = items.get("type") in ("string", "integer", "number", "boolean")
-        return {"type": "array", **({"items": {"type": items["type"]}} if scalar else {}), **_keep(node, "description")}
+        return {"type": "array", "items": {"type": items["type"] if scalar else "object"}, **_keep(node, "description")}
     return {k: v for k, v in node.items() if k not in _DROP and not (k == "default" and v is None)}
 
 
