@@ -149,6 +149,22 @@ def _text(value: Any) -> str | None:
     return None if value is None or value == "" else str(value)
 
 
+def percent(value: Any) -> str | None:
+    """A Gist rate (a percentage as a string such as "61.4", or a number) as text with its unit: "61.4%".
+
+    gist-api.md documents the campaign rates as strings without a unit; the values Gist's app shows
+    are percentages. Anything that is not a number is passed on as Gist sent it.
+    """
+    text = _text(value)
+    if text is None or isinstance(value, bool):
+        return text
+    try:
+        number = float(text.strip().removesuffix("%"))
+    except ValueError:
+        return text
+    return f"{number:g}%" if math.isfinite(number) else text
+
+
 def as_int(value: Any) -> int | None:
     """A Gist number sent as an integer or a digit string; None for anything else."""
     if isinstance(value, int) and not isinstance(value, bool):
@@ -317,8 +333,8 @@ class Campaign(BaseModel):
     email_count: int | None = optional()
     active_subscriber_count: int | None = optional()
     unsubscribed_subscriber_count: int | None = optional()
-    email_open_rate: str | None = optional()
-    email_click_rate: str | None = optional()
+    email_open_rate: str | None = optional('Share of the emails sent that were opened, with its unit: "61.4%".')
+    email_click_rate: str | None = optional('Share of the emails sent that were clicked, with its unit: "22.8%".')
     created_at: str | None = optional()
     updated_at: str | None = optional()
 
@@ -335,8 +351,8 @@ class Campaign(BaseModel):
             email_count=number("email_count"),
             active_subscriber_count=number("active_subscriber_count"),
             unsubscribed_subscriber_count=number("unsubscribed_subscriber_count"),
-            email_open_rate=_text(raw.get("email_open_rate")),
-            email_click_rate=_text(raw.get("email_click_rate")),
+            email_open_rate=percent(raw.get("email_open_rate")),
+            email_click_rate=percent(raw.get("email_click_rate")),
             created_at=iso(raw.get("created_at")),
             updated_at=iso(raw.get("updated_at")),
         )

@@ -47,6 +47,8 @@ _USER_FIELDS: dict[str, Any] = {
     "signed_up_at": (Timestamp, Field(None, description="Sign-up time: ISO-8601 or Unix seconds.")),
 }
 _USER_ID = (str, Field(description="Your own id for this user (unique in the workspace)."))
+CONTACT_NOT_FOUND_HINT = "Find the contact with list_users or list_leads, or get_user / get_lead by email."
+"""The next step after a 404 for a contact given to a tool of another toolset (tags, conversations)."""
 CONTACT_FIELDS: dict[str, Any] = {**_FIELDS, **_USER_FIELDS}
 """Every optional field create_user/create_lead take besides user_id: what an import_contacts record may carry."""
 _LIST_FIELDS: dict[str, Any] = {
@@ -120,9 +122,8 @@ class _Kind:
         try:
             raw = await fetch_contact(ctx, ref.selector)
         except NotFoundError as error:
-            key, value = ref.selector
-            hint = f"No {self.kind} with {key} {value!r}: find it with list_{self.plural} or check the {key}."
-            raise error.with_hint(hint) from None
+            key = ref.selector[0]
+            raise error.with_hint(f"Find the {self.kind} with list_{self.plural}, or check the {key}.") from None
         self.check(raw, action)
         return raw
 

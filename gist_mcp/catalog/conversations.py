@@ -30,6 +30,7 @@ from gist_mcp.catalog._shapes import (
     unwrap,
 )
 from gist_mcp.catalog._toolset import IdSource, Resource, Toolset, via
+from gist_mcp.catalog.contacts import CONTACT_NOT_FOUND_HINT
 from gist_mcp.errors import GistError, GistUsageError, NotFoundError
 
 NOT_FOUND_HINT = "Find conversation ids with list_conversations."
@@ -337,8 +338,7 @@ async def create_conversation(ctx: ToolContext, args: CreateConversationInput) -
     try:
         response = await ctx.gist.request("POST", "conversations", json_body=body)
     except NotFoundError as error:
-        hint = f"No contact with {key} {value!r}: find it with list_users or list_leads, or get_user by email."
-        raise error.with_hint(hint) from None
+        raise error.with_hint(CONTACT_NOT_FOUND_HINT) from None
     return Conversation.from_gist(unwrap(response.data, "conversation"))
 
 

@@ -16,7 +16,7 @@ from gist_mcp.catalog._listing import Listing, Paged
 from gist_mcp.catalog._operation import Operation, ToolContext
 from gist_mcp.catalog._shapes import ContactRef, Deleted, Input, Tag, unwrap
 from gist_mcp.catalog._toolset import Toolset
-from gist_mcp.catalog.contacts import fetch_contact
+from gist_mcp.catalog.contacts import CONTACT_NOT_FOUND_HINT, fetch_contact
 from gist_mcp.errors import GistError, NotFoundError
 
 BATCH = 50
@@ -188,6 +188,9 @@ async def tag_contacts(ctx: ToolContext, args: TagContactsInput) -> TagContactsR
                     if batch:
                         await send(batch)
             except GistError as error:
+                if isinstance(error, NotFoundError):
+                    # The tag is created on demand, so a 404 here is about the contacts, not the tag.
+                    error = error.with_hint(CONTACT_NOT_FOUND_HINT)
                 errors.append(error)
                 failed.extend(FailedContact(contact=target.reference, error=str(error)) for target in batch)
             await ctx.progress(len(applied) + len(failed), total, f"{len(applied)}/{total} contacts applied")
