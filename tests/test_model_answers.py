@@ -4,15 +4,21 @@ right thing once, list items as their tools describe them, rates with their unit
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any, cast
 
+import httpx
 import pytest
 from mcp import Client
 
 from gist_mcp.catalog import CATALOG, Operation
 from gist_mcp.catalog._listing import ListResult
 from gist_mcp.emulator import GistEmulator
-from tests.conftest import call, call_error
+from gist_mcp.server import create_server
+from gist_mcp.watch import WebhookHub
+from gist_mcp.webhooks import WebhookSettings
+from tests.conftest import call, call_error, settings_for
+from tests.test_watch_events import TOKEN, post
 
 pytestmark = pytest.mark.anyio
 
@@ -113,3 +119,15 @@ async def test_list_users_by_default_stays_compact(client: Client) -> None:
     users = (await call(client, "list_users", {"limit": 3}))["users"]
     assert {"custom_properties", "segments", "phone"}.isdisjoint(set().union(*users))
     assert {"id", "type", "email", "user_id", "name", "tags"} <= set(users[0])
+
+
+async def test_webhook_events_take_fields_too(emulator: GistEmulator, tmp_path: Path) -> None:
+    hub = WebhookHub(WebhookSettings(token=TOKEN, data_dir=tmp_path / "data"))
+    server = create_server(settings_for(), transport=httpx.ASGITransport(app=emulator.app), webhooks=hub)
+    op = next(op for op in CATALOG if op.name == "list_webhook_events")
+    async with Client(server) as client:
+        assert (await post(hub, {"topic": "contact.tagged", "id": "e1"})).status_code == 200
+        listed = await call(client, "list_webhook_events", {"fields": ["topic"]})
+        assert listed["webhook_events"] == [{"topic": "contact.tagged"}]
+        text = await call_error(client, "list_webhook_events", {"fields": ["nope"]})
+    assert text == f"fields: unknown item field(s) nope (allowed: {', '.join(item_fields_named(op))})"
