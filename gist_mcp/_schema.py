@@ -1,10 +1,28 @@
-"""Lean JSON Schemas for tools/list: the pydantic schema without the noise models pay for.
+"""Lean, portable JSON Schemas for tools/list: the pydantic schema without the noise models pay for.
 
-What goes: generated `title`s, `examples`, `$defs`/`$ref` (inlined where used), model docstrings on
-nested objects, `default: null`, `additionalProperties: true` (JSON Schema's default), and in input
-schemas the `null` branch of optional arguments (an omitted argument is the way to say "not given").
-What stays: every type, constraint, enum and argument description. Output schemas keep the `null`
-branches of fields that are always present (results do contain nulls).
+Everywhere: generated `title`s, `examples`, `$defs`/`$ref` (inlined where used), model docstrings on
+nested objects, `default: null` and `additionalProperties: true` (JSON Schema's default) go; every
+type, enum and argument description stays.
+
+Input schemas are written for the strictest function-calling dialects as well as for plain JSON Schema:
+- every optional argument is nullable (`anyOf: [X, {"type": "null"}]`), so OpenAI strict mode, which
+  makes every property required, can send `null` for "not given" (the server treats `null` as absent:
+  see `Input` in `catalog/_shapes.py`);
+- no `additionalProperties` (Gemini rejects the keyword; the server still refuses unknown arguments with
+  an error listing the allowed ones), no `minProperties`/`maxProperties`/`oneOf`, no `const` (one-value
+  `enum` instead);
+- a free-form object (custom properties, an event's properties, api_request's body) is `{"type": "object"}`
+  with a description that says what goes in it: the one shape both OpenAI strict mode and Gemini accept.
+
+Output schemas are typed but small: hosts validate structuredContent against them, and some agent
+frameworks forward them to the model (pydantic-ai sends them to Gemini), so each byte costs. They type
+the fields a result always carries with a value, one level deep: a nested object is
+`{"type": "object"}`, a list's items are typed but not spelled out (a list tool's description names its
+item fields). Fields that may be null (`email`, `next_cursor`) or are left out when Gist has no value
+(`optional()` in `catalog/_shapes.py`) are not spelled out, and no `required` list repeats the names:
+the schema forbids no property, so every result validates, it needs no `anyOf` (Gemini's dialect has
+none; a `type` array is what Inspector's `--strict` lint flags as "type-union"), and the tools/list
+budgets (CONTRACT.md) hold.
 """
 
 from __future__ import annotations
@@ -13,62 +31,90 @@ from typing import Any
 
 from pydantic import BaseModel
 
-_DROP = frozenset({"title", "examples"})
+_DROP = frozenset({"title", "examples", "additionalProperties", "minProperties", "maxProperties"})
+_NULL = {"type": "null"}
 
 
 def input_schema(model: type[BaseModel]) -> dict[str, Any]:
     """The advertised inputSchema of a tool whose arguments `model` validates."""
     schema = model.model_json_schema(mode="validation")
-    return _lean(schema, schema.pop("$defs", {}), nullable=False, root=True)
+    defs = schema.pop("$defs", {})
+    schema.pop("description", None)
+    return _input(schema, defs)
 
 
 def output_schema(model: type[BaseModel]) -> dict[str, Any]:
-    """The advertised outputSchema of a tool returning `model`."""
+    """The advertised outputSchema of a tool returning `model`: the fields that always hold a value."""
     schema = model.model_json_schema(mode="serialization")
-    return _lean(schema, schema.pop("$defs", {}), nullable=True, root=True)
+    defs = schema.pop("$defs", {})
+    fields = {name: _inline(schema["properties"][name], defs) for name in schema.get("required", ())}
+    return {
+        "type": "object",
+        "properties": {name: _shallow(node) for name, node in fields.items() if "anyOf" not in node},
+    }
 
 
-def _lean(node: Any, defs: dict[str, Any], *, nullable: bool, root: bool = False) -> Any:
+def _inline(node: dict[str, Any], defs: dict[str, Any]) -> dict[str, Any]:
+    """`node` with a top-level `$ref` replaced by its target; the field's own description wins."""
+    if "$ref" not in node:
+        return node
+    target = defs[node["$ref"].rsplit("/", 1)[-1]]
+    merged = {k: v for k, v in target.items() if k != "description"} | {k: v for k, v in node.items() if k != "$ref"}
+    return _inline(merged, defs)
+
+
+def _input(node: Any, defs: dict[str, Any]) -> Any:
+    """An input schema node made lean and portable (see the module docstring), recursively."""
     if isinstance(node, list):
-        return [_lean(item, defs, nullable=nullable) for item in node]
+        return [_input(item, defs) for item in node]
     if not isinstance(node, dict):
         return node
-    if "$ref" in node:
-        target = defs[node["$ref"].rsplit("/", 1)[-1]]
-        # The field's own description wins over the referenced model's docstring.
-        merged = {k: v for k, v in target.items() if k != "description"} | {
-            k: v for k, v in node.items() if k != "$ref"
-        }
-        return _lean(merged, defs, nullable=nullable)
-    if nullable and "properties" in node:
-        node = _drop_omitted_nulls(node)
+    node = _inline(node, defs)
+    if node.get("type") == "object" and "properties" not in node:
+        return _free_form(node)
     out: dict[str, Any] = {}
     for key, value in node.items():
-        if key in _DROP or (key == "default" and value is None) or (key == "additionalProperties" and value is True):
+        if key in _DROP or (key == "default" and value is None):
             continue
-        if key == "description" and root:
-            continue
-        if key == "properties":
-            out[key] = {name: _lean(sub, defs, nullable=nullable) for name, sub in value.items()}
-        elif key == "anyOf" and not nullable:
-            variants = [_lean(v, defs, nullable=nullable) for v in value if v != {"type": "null"}]
-            if len(variants) == 1:
-                out.update(variants[0])
-            else:
-                out[key] = variants
+        if key == "const":
+            out["enum"] = [value]
+        elif key == "properties":
+            required = set(node.get("required", ()))
+            out[key] = {name: _nullable(_input(sub, defs), name not in required) for name, sub in value.items()}
         else:
-            out[key] = _lean(value, defs, nullable=nullable)
+            out[key] = _input(value, defs)
     return out
 
 
-def _drop_omitted_nulls(node: dict[str, Any]) -> dict[str, Any]:
-    """Optional result fields are left out rather than sent as null, so their schema needs no null branch."""
-    required = set(node.get("required", ()))
-    properties = {}
-    for name, sub in node["properties"].items():
-        branches = sub.get("anyOf") if isinstance(sub, dict) else None
-        if name not in required and branches and {"type": "null"} in branches:
-            rest = [b for b in branches if b != {"type": "null"}]
-            sub = {k: v for k, v in sub.items() if k != "anyOf"} | (rest[0] if len(rest) == 1 else {"anyOf": rest})
-        properties[name] = sub
-    return node | {"properties": properties}
+def _free_form(node: dict[str, Any]) -> dict[str, Any]:
+    """A property-less object: its type and description only (value types belong in the description)."""
+    return {"type": "object", **({"description": node["description"]} if "description" in node else {})}
+
+
+def _nullable(node: dict[str, Any], optional: bool) -> dict[str, Any]:
+    """An optional property accepts null (its description and default beside the branches); a required one does not."""
+    branches = node.get("anyOf")
+    rest = [b for b in branches if b != _NULL] if branches else [node]
+    if branches and len(rest) == len(branches) and not optional:
+        return node
+    outer = {k: v for k, v in node.items() if k in ("description", "default")}
+    inner = [{k: v for k, v in b.items() if k not in outer} for b in rest]
+    if not optional:
+        return (inner[0] if len(inner) == 1 else {"anyOf": inner}) | outer
+    return {"anyOf": [*inner, _NULL]} | outer
+
+
+def _shallow(node: dict[str, Any]) -> dict[str, Any]:
+    """One output value's schema: objects as `{"type": "object"}`, arrays with their items' type only."""
+    kind = node.get("type")
+    if kind == "object" or "properties" in node or "$ref" in node:
+        return {"type": "object", **_keep(node, "description")}
+    if kind == "array":
+        items = node.get("items", {})
+        scalar = items.get("type") in ("string", "integer", "number", "boolean")
+        return {"type": "array", "items": {"type": items["type"] if scalar else "object"}, **_keep(node, "description")}
+    return {k: v for k, v in node.items() if k not in _DROP and not (k == "default" and v is None)}
+
+
+def _keep(node: dict[str, Any], *keys: str) -> dict[str, Any]:
+    return {k: node[k] for k in keys if k in node}

@@ -7,6 +7,10 @@ requested at once (the shared rate limiter keeps the pace). Without `pages`, a f
 the next page number and an empty or short page ends the listing; a last page that is exactly full
 then gives `has_more` true, and the next call returns nothing more. Results carry `has_more` and an
 opaque `next_cursor`.
+
+Every list tool takes `Paged` arguments: `limit`, `cursor` and `fields`, the item fields to return
+(all by default) for token-light answers; an unknown field name is refused, listing the allowed ones,
+before any request is sent.
 """
 
 from __future__ import annotations
@@ -16,13 +20,13 @@ import hashlib
 import json
 import math
 from collections.abc import Callable, Mapping
-from typing import Any, Protocol, cast
+from typing import Any, ClassVar, Protocol, Self, cast
 
 import anyio
-from pydantic import BaseModel, create_model
+from pydantic import BaseModel, Field, PrivateAttr, create_model, model_serializer
 
 from gist_mcp._http import GistClient, page_number
-from gist_mcp.catalog._shapes import optional
+from gist_mcp.catalog._shapes import Cursor, Input, Limit, optional
 from gist_mcp.errors import GistUsageError
 
 PER_PAGE = 50
@@ -47,7 +51,58 @@ def _keep_all(raw: dict[str, Any]) -> bool:
     return True
 
 
-def page_model(plural: str, item: type[BaseModel]) -> type[BaseModel]:
+class Paged(Input):
+    """The arguments every list tool takes (its own filters come on top)."""
+
+    limit: Limit = 50
+    cursor: Cursor = None
+    fields: list[str] | None = Field(default=None, description="Item fields to return (default: all).")
+
+
+class ListResult(BaseModel):
+    """Base of list results: serialises each item with only the fields the caller chose (`fields`)."""
+
+    plural: ClassVar[str]
+    item_fields: ClassVar[tuple[str, ...]]
+    """What an item may hold, in order: the names `fields` accepts."""
+    _fields: frozenset[str] | None = PrivateAttr(None)
+
+    @classmethod
+    def describe(cls, text: str) -> str:
+        """A list tool's description: `text`, then the item fields (output schemas leave items unspelled)."""
+        return f"{text} Items: {', '.join(cls.item_fields)}."
+
+    @classmethod
+    def chosen(cls, fields: list[str] | None) -> frozenset[str] | None:
+        """The `fields` argument checked against the item fields (None: all of them).
+
+        Raises:
+            GistUsageError: an unknown name, listing the allowed ones.
+        """
+        allowed = ", ".join(cls.item_fields)
+        if fields is None:
+            return None
+        if not fields:
+            raise GistUsageError(f"fields: name at least one item field, or omit it (allowed: {allowed})")
+        unknown = [name for name in fields if name not in cls.item_fields]
+        if unknown:
+            raise GistUsageError(f"fields: unknown item field(s) {', '.join(unknown)} (allowed: {allowed})")
+        return frozenset(fields)
+
+    def showing(self, chosen: frozenset[str] | None) -> Self:
+        """This result, serialised with only the `chosen` item fields (all when None)."""
+        self._fields = chosen
+        return self
+
+    @model_serializer(mode="wrap")
+    def _only_fields(self, handler: Any):  # no return annotation: pydantic keeps the model's own schema
+        data = handler(self)
+        if self._fields is not None:
+            data[self.plural] = [{k: v for k, v in item.items() if k in self._fields} for item in data[self.plural]]
+        return data
+
+
+def page_model(plural: str, item: type[BaseModel]) -> type[ListResult]:
     """The result model of a list tool: `{<plural>: [...], count, has_more, next_cursor, hint}`."""
     fields: dict[str, Any] = {
         plural: (list[item], ...),
@@ -56,7 +111,10 @@ def page_model(plural: str, item: type[BaseModel]) -> type[BaseModel]:
         "next_cursor": (str | None, ...),
         "hint": (str | None, optional()),
     }
-    return create_model(f"{plural.title().replace('_', '')}List", **fields)
+    model = create_model(f"{plural.title().replace('_', '')}List", __base__=ListResult, **fields)
+    model.plural = plural
+    model.item_fields = tuple(item.model_fields)
+    return model
 
 
 class FromGist(Protocol):
@@ -79,9 +137,8 @@ class Listing:
     async def fetch(
         self,
         gist: GistClient,
+        args: Paged,
         *,
-        limit: int,
-        cursor: str | None,
         params: Mapping[str, Any] | None = None,
         keep: Keep = _keep_all,
         narrow: str = "ask for a larger limit",
@@ -89,26 +146,29 @@ class Listing:
     ) -> BaseModel:
         """Up to `limit` items as this listing's result, with advice when more exist.
 
-        `path` replaces `source` as the path for a sub-collection (`forms/{id}/submissions`).
+        `args` are the tool's paging arguments (`limit`, `cursor`, `fields`); `path` replaces `source`
+        as the path for a sub-collection (`forms/{id}/submissions`).
         """
+        chosen = self.model.chosen(args.fields)
         raws, more, next_cursor = await collect(
             gist,
             path or self.source,
             self.source,
-            limit=limit,
-            cursor=cursor,
+            limit=args.limit,
+            cursor=args.cursor,
             params=params,
             keep=keep,
             scope=self.plural,
         )
         items = [self.item.from_gist(raw) for raw in raws]
-        return self.model(
-            **{self.plural: items},
-            count=len(items),
-            has_more=more,
-            next_cursor=next_cursor,
-            hint=list_hint(len(items), more, narrow),
-        )
+        page = {
+            self.plural: items,
+            "count": len(items),
+            "has_more": more,
+            "next_cursor": next_cursor,
+            "hint": list_hint(len(items), more, narrow),
+        }
+        return self.model(**page).showing(chosen)
 
 
 def _fingerprint(path: str, params: Mapping[str, Any], scope: str) -> str:

@@ -91,6 +91,10 @@ def describe_validation_error(op: Operation, error: ValidationError) -> str:
             problems.append(f"{where}: unknown {noun} (allowed: {allowed})")
         elif kind == "missing":
             problems.append(f"{where}: required")
+        elif kind in ("model_type", "model_attributes_type", "dict_type"):
+            # pydantic's text names the Python class ("instance of ContactRef"); the model needs the keys.
+            keys = ", ".join(_fields_at(op.input, loc))
+            problems.append(f"{where}: expected an object" + (f" with the keys {keys}" if keys else ""))
         else:
             problems.append(f"{where}: {item['msg'].removeprefix('Value error, ')}")
     if len(problems) > MAX_LISTED_PROBLEMS:

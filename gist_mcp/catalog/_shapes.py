@@ -9,15 +9,37 @@ from __future__ import annotations
 
 import math
 from datetime import UTC, datetime
-from typing import Annotated, Any, ClassVar, Literal, Self
+from typing import Annotated, Any, ClassVar, Literal, Self, cast
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema, model_validator
 
 
 class Input(BaseModel):
-    """Base of every tool's input model: unknown arguments are errors."""
+    """Base of every tool's input model: unknown arguments are errors, and `null` means "not given".
+
+    OpenAI strict mode makes every argument required, so a strict client sends `null` for each one it
+    does not mean to set; the field then takes its default, exactly as if the key were absent. A field
+    listed in `null_means` keeps an explicit `null` as a value (update_conversation's `assignee: null`
+    unassigns), except in a call that sends every argument: that is a strict client's null fill, and
+    there `null` is "not given" too.
+    """
 
     model_config = ConfigDict(extra="forbid", coerce_numbers_to_str=True)
+    null_means: ClassVar[frozenset[str]] = frozenset()
+    """Fields whose explicit `null` is a value, not "not given"."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _null_is_absent(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        arguments = cast(dict[str, Any], data)
+        keep = frozenset() if cls.model_fields.keys() <= arguments.keys() else cls.null_means
+        return {
+            key: value
+            for key, value in arguments.items()
+            if value is not None or key in keep or key not in cls.model_fields
+        }
 
 
 MAX_UNIX_SECONDS = 253_402_300_799
@@ -56,32 +78,31 @@ def _parse_time(text: str) -> int:
 Timestamp = Annotated[
     int | None,
     BeforeValidator(_to_unix),
-    WithJsonSchema({"anyOf": [{"type": "string"}, {"type": "integer"}]}),
+    # One type for every dialect (Gemini takes no `anyOf` of two types); a JSON number is still accepted.
+    WithJsonSchema({"type": "string"}),
 ]
-"""An optional time given as ISO-8601 or Unix seconds; sent to Gist as Unix seconds."""
+"""An optional time given as ISO-8601 or Unix seconds (advertised as a string); sent to Gist as Unix seconds."""
 
 PropertyValue = bool | int | float | str | None
 CustomProperties = Annotated[
     dict[str, PropertyValue] | None,
-    # Values are validated here; advertising their four-way union would cost ~90 bytes a tool.
-    WithJsonSchema({"type": "object"}),
-    Field(description="Property values: boolean, number or string."),
+    Field(description="Name to value: boolean, number or string."),
 ]
 Limit = Annotated[int, Field(ge=1, le=1000, description="Most items to return.")]
-Cursor = Annotated[str | None, Field(description="next_cursor of a previous call, to continue.")]
+Cursor = Annotated[str | None, Field(description="A previous next_cursor, to go on.")]
 
 
 class _Ref(Input):
     """A reference to one contact by exactly one of its identifier keys."""
 
     identifier_keys: ClassVar[tuple[str, ...]] = ("id", "user_id", "email")
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"minProperties": 1, "maxProperties": 1})
 
     @model_validator(mode="after")
     def _exactly_one(self) -> Self:
         given = [key for key in self.identifier_keys if getattr(self, key) is not None]
         if len(given) != 1:
-            raise ValueError(f"give exactly one of {', '.join(self.identifier_keys)} (got {len(given)})")
+            keys = ", ".join(self.identifier_keys)
+            raise ValueError(f"give exactly one of {keys} non-null (got {len(given)}: {', '.join(given) or 'none'})")
         return self
 
     @property
@@ -91,19 +112,19 @@ class _Ref(Input):
 
 
 class ContactRef(_Ref):
-    """A contact: exactly one of id, user_id or email."""
+    """A contact: exactly one of id (Gist's contact id), user_id (yours) or email; the fields using it say so."""
 
-    id: int | None = Field(None, description="Gist id.")
-    user_id: str | None = Field(None, description="Your user id.")
-    email: str | None = Field(None, description="Email.")
+    id: int | None = None
+    user_id: str | None = None
+    email: str | None = None
 
 
 class LeadRef(_Ref):
     """A lead (leads have no user_id): exactly one of id or email."""
 
     identifier_keys: ClassVar[tuple[str, ...]] = ("id", "email")
-    id: int | None = Field(None, description="Gist id.")
-    email: str | None = Field(None, description="Email.")
+    id: int | None = None
+    email: str | None = None
 
 
 def iso(value: Any) -> str | None:
@@ -126,6 +147,22 @@ def as_bool(value: Any) -> bool:
 
 def _text(value: Any) -> str | None:
     return None if value is None or value == "" else str(value)
+
+
+def percent(value: Any) -> str | None:
+    """A Gist rate (a percentage as a string such as "61.4", or a number) as text with its unit: "61.4%".
+
+    gist-api.md documents the campaign rates as strings without a unit; the values Gist's app shows
+    are percentages. Anything that is not a number is passed on as Gist sent it.
+    """
+    text = _text(value)
+    if text is None or isinstance(value, bool):
+        return text
+    try:
+        number = float(text.strip().removesuffix("%"))
+    except ValueError:
+        return text
+    return f"{number:g}%" if math.isfinite(number) else text
 
 
 def as_int(value: Any) -> int | None:
@@ -296,8 +333,8 @@ class Campaign(BaseModel):
     email_count: int | None = optional()
     active_subscriber_count: int | None = optional()
     unsubscribed_subscriber_count: int | None = optional()
-    email_open_rate: str | None = optional()
-    email_click_rate: str | None = optional()
+    email_open_rate: str | None = optional('Share of the emails sent that were opened, with its unit: "61.4%".')
+    email_click_rate: str | None = optional('Share of the emails sent that were clicked, with its unit: "22.8%".')
     created_at: str | None = optional()
     updated_at: str | None = optional()
 
@@ -314,8 +351,8 @@ class Campaign(BaseModel):
             email_count=number("email_count"),
             active_subscriber_count=number("active_subscriber_count"),
             unsubscribed_subscriber_count=number("unsubscribed_subscriber_count"),
-            email_open_rate=_text(raw.get("email_open_rate")),
-            email_click_rate=_text(raw.get("email_click_rate")),
+            email_open_rate=percent(raw.get("email_open_rate")),
+            email_click_rate=percent(raw.get("email_click_rate")),
             created_at=iso(raw.get("created_at")),
             updated_at=iso(raw.get("updated_at")),
         )

@@ -20,14 +20,16 @@ NOT_FOUND_HINT = "Find the campaign's id with list_campaigns, and check the cont
 """The next step after a 404 from these tools: either the campaign or the contact is unknown."""
 
 _CAMPAIGN_ID = Field(ge=1, description="The campaign's id, as returned by list_campaigns.")
-_CONTACT = Field(description="Who: exactly one of id, user_id or email.")
+_CONTACT = Field(description="Who: exactly one of id (Gist's), user_id or email.")
 
 
 class SubscribeToCampaignInput(Input):
     campaign_id: int = _CAMPAIGN_ID
     contact: ContactRef = _CONTACT
     starting_email_index: int = Field(0, ge=0, description="Campaign email to start at (0 = the first).")
-    reactivate_if_removed: bool = Field(False, description="Re-add the contact if it left this campaign earlier.")
+    reactivate_if_removed: bool = Field(
+        False, description="Re-add a contact who left this campaign earlier (else it stays out)."
+    )
 
 
 class UnsubscribeFromCampaignInput(Input):
@@ -88,10 +90,7 @@ SUBSCRIBE_TO_CAMPAIGN = Operation(
     name="subscribe_to_campaign",
     title="Subscribe to campaign",
     toolset="campaigns",
-    description=(
-        "Add a contact to an email campaign (ids from list_campaigns), optionally from a later email. "
-        "A contact who left it earlier comes back only with reactivate_if_removed."
-    ),
+    description="Add a contact to an email campaign, optionally from a later email.",
     gist_call="POST /campaigns (GET /contacts/{id} first for a contact given by id)",
     input=SubscribeToCampaignInput,
     output=CampaignSubscription,
@@ -105,7 +104,7 @@ UNSUBSCRIBE_FROM_CAMPAIGN = Operation(
     name="unsubscribe_from_campaign",
     title="Unsubscribe from campaign",
     toolset="campaigns",
-    description="Take a contact off an email campaign (ids from list_campaigns); it gets no more of its emails.",
+    description="Take a contact off an email campaign; it gets no more of its emails.",
     gist_call="POST /campaigns with unsubscribed: true",
     input=UnsubscribeFromCampaignInput,
     output=CampaignSubscription,

@@ -11,19 +11,17 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, create_model
 
-from gist_mcp.catalog._listing import Listing
+from gist_mcp.catalog._listing import Listing, Paged
 from gist_mcp.catalog._operation import Operation, ToolContext
 from gist_mcp.catalog._shapes import (
     Contact,
     ContactRef,
     ContactSummary,
     ContactType,
-    Cursor,
     CustomProperties,
     Deleted,
     Input,
     LeadRef,
-    Limit,
     Timestamp,
     contact_type,
     unwrap,
@@ -32,28 +30,28 @@ from gist_mcp.catalog._toolset import Toolset
 from gist_mcp.errors import GistUsageError, NotFoundError
 
 _FIELDS: dict[str, Any] = {
-    "email": (str | None, Field(None, description="Email address.")),
+    "email": (str | None, Field(None, description="Email.")),
     "name": (str | None, Field(None, description="Full name.")),
     "first_name": (str | None, Field(None, description="First name.")),
     "last_name": (str | None, Field(None, description="Last name.")),
     "company_name": (str | None, Field(None, description="Company.")),
     "job_title": (str | None, Field(None, description="Job title.")),
-    "phone": (str | None, Field(None, description="Phone number.")),
+    "phone": (str | None, Field(None, description="Phone.")),
     "last_seen_ip": (str | None, Field(None, description="Last IP seen.")),
     "last_seen_user_agent": (str | None, Field(None, description="Browser user agent.")),
     "unsubscribed_from_emails": (bool | None, Field(None, description="Opt out of email campaigns.")),
-    "tags": (list[str] | None, Field(None, description="Tag names to add (unknown ones are created).")),
+    "tags": (list[str] | None, Field(None, description="Tag names to add (new ones are created).")),
     "custom_properties": (CustomProperties, None),
 }
 _USER_FIELDS: dict[str, Any] = {
     "signed_up_at": (Timestamp, Field(None, description="Sign-up time: ISO-8601 or Unix seconds.")),
 }
 _USER_ID = (str, Field(description="Your own id for this user (unique in the workspace)."))
+CONTACT_NOT_FOUND_HINT = "Find the contact with list_users or list_leads, or get_user / get_lead by email."
+"""The next step after a 404 for a contact given to a tool of another toolset (tags, conversations)."""
 CONTACT_FIELDS: dict[str, Any] = {**_FIELDS, **_USER_FIELDS}
 """Every optional field create_user/create_lead take besides user_id: what an import_contacts record may carry."""
 _LIST_FIELDS: dict[str, Any] = {
-    "limit": (Limit, 50),
-    "cursor": (Cursor, None),
     "segment_id": (int | None, Field(None, description="Only members of this segment (ids from list_segments).")),
     "tag_id": (int | None, Field(None, description="Only contacts with this tag (ids from list_tags).")),
     "created_since_days": (int | None, Field(None, ge=1, description="Only contacts created in the last N days.")),
@@ -124,9 +122,8 @@ class _Kind:
         try:
             raw = await fetch_contact(ctx, ref.selector)
         except NotFoundError as error:
-            key, value = ref.selector
-            hint = f"No {self.kind} with {key} {value!r}: find it with list_{self.plural} or check the {key}."
-            raise error.with_hint(hint) from None
+            key = ref.selector[0]
+            raise error.with_hint(f"Find the {self.kind} with list_{self.plural}, or check the {key}.") from None
         self.check(raw, action)
         return raw
 
@@ -135,9 +132,9 @@ def _operations(kind: ContactType) -> tuple[Operation, ...]:
     k = _Kind(kind)
     Ref = ContactRef if kind == "user" else LeadRef
     ref_text = (
-        "The user: exactly one of id, user_id or email."
+        "The user: exactly one of id (Gist's), user_id or email."
         if kind == "user"
-        else "The lead: exactly one of id or email (leads have no user_id)."
+        else "The lead: exactly one of id (Gist's) or email (leads have no user_id)."
     )
     ref_field: dict[str, Any] = {kind: (Ref, Field(description=ref_text))}
     extra = _USER_FIELDS if kind == "user" else {}
@@ -156,7 +153,7 @@ def _operations(kind: ContactType) -> tuple[Operation, ...]:
         **extra,
     )
     RefInput: type[Input] = create_model(f"{name}RefInput", __base__=Input, **ref_field)
-    ListInput: type[Input] = create_model(f"List{name}sInput", __base__=Input, **_LIST_FIELDS)
+    ListInput: type[Paged] = create_model(f"List{name}sInput", __base__=Paged, **_LIST_FIELDS)
     listing = Listing(k.plural, ContactSummary, source="contacts")
 
     async def create(ctx: ToolContext, args: BaseModel) -> Contact:
@@ -202,7 +199,7 @@ def _operations(kind: ContactType) -> tuple[Operation, ...]:
         await ctx.gist.request("DELETE", f"contacts/{int(raw['id'])}")
         return Deleted(id=int(raw["id"]), type=kind)
 
-    async def list_(ctx: ToolContext, args: BaseModel) -> BaseModel:
+    async def list_(ctx: ToolContext, args: Paged) -> BaseModel:
         a = args.model_dump()
         params = {
             "order_by": a["order_by"],
@@ -213,8 +210,7 @@ def _operations(kind: ContactType) -> tuple[Operation, ...]:
         }
         return await listing.fetch(
             ctx.gist,
-            limit=a["limit"],
-            cursor=a["cursor"],
+            args,
             params=params,
             keep=lambda raw: contact_type(raw) == kind,
             narrow=f"narrow with segment_id, tag_id or created_since_days; get_{kind} gives one contact in full",
@@ -259,10 +255,7 @@ def _operations(kind: ContactType) -> tuple[Operation, ...]:
             name=f"get_{kind}",
             title=f"Get {kind}",
             toolset=k.toolset,
-            description=(
-                f"Get one {kind} in full (properties, tags, segments) by "
-                + ("id, user_id or email." if kind == "user" else "id or email.")
-            ),
+            description=(f"Get one {kind} in full (properties, tags, segments)."),
             gist_call="GET /contacts/{id}, GET /contacts?" + ("user_id= or ?email=" if kind == "user" else "email="),
             input=RefInput,
             output=Contact,
@@ -275,9 +268,8 @@ def _operations(kind: ContactType) -> tuple[Operation, ...]:
             name=f"list_{k.plural}",
             title=f"List {k.plural}",
             toolset=k.toolset,
-            description=(
-                f"List {k.plural} (id, email, user_id, name, tags), newest first by default, optionally "
-                f"of one segment or tag or recent only. get_{kind} gives one in full."
+            description=listing.model.describe(
+                f"List {k.plural}, newest first by default; get_{kind} gives one in full."
             ),
             gist_call=f"GET /contacts ({k.plural} kept client-side)",
             input=ListInput,

@@ -9,21 +9,19 @@ listing, or the first pages of a newest-first one, and always returns messages o
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal, Self
+from typing import Any, ClassVar, Literal, Self
 
-from pydantic import BaseModel, Field, WithJsonSchema, model_validator
+from pydantic import BaseModel, Field, model_validator
 
 from gist_mcp._http import GistClient
 from gist_mcp.catalog import teams
-from gist_mcp.catalog._listing import Listing, fetch_page
+from gist_mcp.catalog._listing import Listing, Paged, fetch_page
 from gist_mcp.catalog._operation import Operation, ToolContext
 from gist_mcp.catalog._shapes import (
     ContactRef,
-    Cursor,
     CustomProperties,
     Deleted,
     Input,
-    Limit,
     _text,
     as_int,
     iso,
@@ -32,6 +30,7 @@ from gist_mcp.catalog._shapes import (
     unwrap,
 )
 from gist_mcp.catalog._toolset import IdSource, Resource, Toolset, via
+from gist_mcp.catalog.contacts import CONTACT_NOT_FOUND_HINT
 from gist_mcp.errors import GistError, GistUsageError, NotFoundError
 
 NOT_FOUND_HINT = "Find conversation ids with list_conversations."
@@ -150,7 +149,7 @@ class ConversationThread(Conversation):
     """A conversation with its latest messages."""
 
     messages: list[Message] = Field(description="The latest messages, oldest first.")
-    older_messages: bool = Field(description="True when earlier messages exist than those shown.")
+    older_messages: bool = Field(description="True when earlier messages exist.")
 
 
 class UpdatedConversation(Conversation):
@@ -162,11 +161,9 @@ class UpdatedConversation(Conversation):
 # Inputs
 
 
-class ListConversationsInput(Input):
+class ListConversationsInput(Paged):
     state: Literal["open", "closed", "snoozed", "all"] = Field("all", description="Only conversations in this state.")
     order: Literal["asc", "desc"] = Field("desc", description="By last update: desc (newest first) or asc.")
-    limit: Limit = 50
-    cursor: Cursor = None
 
 
 class GetConversationInput(Input):
@@ -175,12 +172,12 @@ class GetConversationInput(Input):
         DEFAULT_MESSAGES,
         ge=0,
         le=MAX_MESSAGES,
-        description="How many of the latest messages to include (oldest first).",
+        description="How many of the latest messages to include.",
     )
 
 
 class CreateConversationInput(Input):
-    contact: ContactRef = Field(description="Who writes in: exactly one of id, user_id or email.")
+    contact: ContactRef = Field(description="Who writes in: exactly one of id (Gist's), user_id or email.")
     body: str = Field(min_length=1, description="The contact's first message.")
     title: str | None = Field(None, description="Subject.")
     custom_properties: CustomProperties = None
@@ -193,33 +190,31 @@ class ReplyInput(Input):
 
 
 class AssigneeRef(Input):
-    """A teammate or a team: exactly one of the two keys non-null."""
+    """A teammate or a team (at most one of the two keys non-null); neither unassigns."""
 
     teammate_id: int | None = Field(None, description="Assign to this teammate (list_teammates).")
     team_id: int | None = Field(None, description="Assign to this team (list_teams).")
 
     @model_validator(mode="after")
-    def _exactly_one(self) -> Self:
-        if (self.teammate_id is None) == (self.team_id is None):
-            raise ValueError("give exactly one of teammate_id or team_id (or assignee: null to unassign)")
+    def _at_most_one(self) -> Self:
+        if self.teammate_id is not None and self.team_id is not None:
+            raise ValueError("give one of teammate_id or team_id, not both (both null unassigns)")
         return self
 
 
-def _nullable_object(model: type[BaseModel]) -> dict[str, Any]:
-    """`model`'s schema with null allowed: the lean input schema drops null branches, but here null means something."""
-    schema = model.model_json_schema()
-    return {key: value for key, value in schema.items() if key != "title"} | {"type": ["object", "null"]}
-
-
 class UpdateConversationInput(Input):
+    null_means: ClassVar[frozenset[str]] = frozenset({"assignee"})
     conversation_id: int = _CONVERSATION_ID
     title: str | None = Field(None, description="New subject.")
     custom_properties: CustomProperties = None
-    state: State | None = Field(None, description="open, closed or snoozed (needs teammate_id).")
-    priority: bool | None = Field(None, description="Mark (true) or unmark (false) as priority (needs teammate_id).")
-    assignee: Annotated[AssigneeRef | None, WithJsonSchema(_nullable_object(AssigneeRef))] = Field(
+    state: State | None = Field(None, description="open, closed or snoozed.")
+    priority: bool | None = Field(None, description="Mark (true) or unmark (false) as priority.")
+    assignee: AssigneeRef | None = Field(
         None,
-        description='{"teammate_id": N} or {"team_id": N}; null unassigns; omit to leave as is (needs teammate_id).',
+        description=(
+            '{"teammate_id": N} or {"team_id": N}; both keys null unassigns (so does null, in a call that omits '
+            "some argument)."
+        ),
     )
     teammate_id: int | None = Field(None, description="The teammate who acts; required with state, priority, assignee.")
 
@@ -236,9 +231,9 @@ class UpdateConversationInput(Input):
 
 class TagConversationInput(Input):
     conversation_id: int = _CONVERSATION_ID
-    tag: str = Field(min_length=1, description="Tag name; created if missing when tagging.")
+    tag: str = Field(min_length=1, description="Tag name.")
     untag: bool = Field(False, description="True removes the tag instead.")
-    message_id: int | None = Field(None, description="The message to tag (default: the latest message).")
+    message_id: int | None = Field(None, description="The message (default: the latest).")
 
 
 class ConversationIdInput(Input):
@@ -284,9 +279,7 @@ def _path(conversation_id: int, tail: str = "") -> str:
 
 async def list_conversations(ctx: ToolContext, args: ListConversationsInput) -> BaseModel:
     params = {"state": args.state, "order": args.order, "order_by": "updated_at"}
-    return await CONVERSATIONS.fetch(
-        ctx.gist, limit=args.limit, cursor=args.cursor, params=params, narrow="narrow with state"
-    )
+    return await CONVERSATIONS.fetch(ctx.gist, args, params=params, narrow="narrow with state")
 
 
 async def latest_messages(gist: GistClient, conversation_id: int, count: int) -> tuple[list[dict[str, Any]], bool]:
@@ -345,8 +338,7 @@ async def create_conversation(ctx: ToolContext, args: CreateConversationInput) -
     try:
         response = await ctx.gist.request("POST", "conversations", json_body=body)
     except NotFoundError as error:
-        hint = f"No contact with {key} {value!r}: find it with list_users or list_leads, or get_user by email."
-        raise error.with_hint(hint) from None
+        raise error.with_hint(CONTACT_NOT_FOUND_HINT) from None
     return Conversation.from_gist(unwrap(response.data, "conversation"))
 
 
@@ -370,7 +362,7 @@ def _update_steps(args: UpdateConversationInput) -> list[tuple[str, str, dict[st
         steps.append(("state", "", {"state": args.state, **actor}))
     if "assignee" in args.model_fields_set:
         target = args.assignee
-        if target is None:
+        if target is None or (target.teammate_id is None and target.team_id is None):
             steps.append(("assignee", "/assign", {**actor, "assignee_id": None}))
         elif target.teammate_id is not None:
             steps.append(
@@ -481,7 +473,7 @@ LIST_CONVERSATIONS = Operation(
     name="list_conversations",
     title="List conversations",
     toolset="conversations",
-    description="List inbox conversations, most recently updated first; state narrows to open, closed or snoozed.",
+    description=CONVERSATIONS.model.describe("List inbox conversations, most recently updated first."),
     gist_call="GET /conversations (order_by updated_at)",
     input=ListConversationsInput,
     output=CONVERSATIONS.model,
@@ -523,7 +515,7 @@ REPLY_TO_CONVERSATION = Operation(
     name="reply_to_conversation",
     title="Reply to conversation",
     toolset="conversations",
-    description="Reply to a conversation as a teammate (teammate ids: list_teammates); the contact receives it.",
+    description="Reply to a conversation as a teammate; the contact receives it.",
     gist_call="POST /conversations/{id}/messages (message_type reply)",
     input=ReplyInput,
     output=Message,
@@ -538,8 +530,8 @@ UPDATE_CONVERSATION = Operation(
     title="Update conversation",
     toolset="conversations",
     description=(
-        "Change a conversation's title, custom properties, state, priority or assignee. One Gist request "
-        "per kind of change; `applied` lists those done, and an error says which were applied before it."
+        "Change a conversation. One Gist request per kind of change; `applied` lists those done, and an "
+        "error says which were applied before it."
     ),
     gist_call="PATCH /conversations/{id}, PATCH …/assign, PATCH …/priority",
     input=UpdateConversationInput,
@@ -554,10 +546,7 @@ TAG_CONVERSATION = Operation(
     name="tag_conversation",
     title="Tag conversation",
     toolset="conversations",
-    description=(
-        "Add a tag to a conversation's message (default: the latest), or remove it with untag; "
-        "tagging creates a missing tag."
-    ),
+    description=("Tag a conversation's message, or untag it; tagging creates a missing tag."),
     gist_call="POST / DELETE /conversations/{id}/tags",
     input=TagConversationInput,
     output=TagConversationResult,

@@ -6,22 +6,17 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from gist_mcp.catalog._listing import Listing
+from gist_mcp.catalog._listing import Listing, Paged
 from gist_mcp.catalog._operation import Operation, ToolContext
-from gist_mcp.catalog._shapes import ContactRef, Cursor, Event, Input, Limit, Timestamp, unwrap
+from gist_mcp.catalog._shapes import ContactRef, Event, Input, Timestamp, unwrap
 from gist_mcp.catalog._toolset import Toolset
 
 
 class TrackEventInput(Input):
     event_name: str = Field(min_length=1, description="What happened, e.g. upgraded_plan (Gist turns . and $ into -).")
-    contact: ContactRef = Field(description="Who did it: exactly one of id, user_id or email.")
+    contact: ContactRef = Field(description="Who did it: exactly one of id (Gist's), user_id or email.")
     properties: dict[str, Any] | None = Field(None, description='Details of the event, e.g. {"plan": "pro"}.')
     occurred_at: Timestamp = Field(None, description="When: ISO-8601 or Unix seconds (default now).")
-
-
-class ListEventsInput(Input):
-    limit: Limit = 50
-    cursor: Cursor = None
 
 
 EVENTS = Listing("events", Event)
@@ -38,8 +33,8 @@ async def track_event(ctx: ToolContext, args: TrackEventInput) -> Event:
     return Event.from_gist(unwrap(response.data, "event"))
 
 
-async def list_events(ctx: ToolContext, args: ListEventsInput) -> BaseModel:
-    return await EVENTS.fetch(ctx.gist, limit=args.limit, cursor=args.cursor)
+async def list_events(ctx: ToolContext, args: Paged) -> BaseModel:
+    return await EVENTS.fetch(ctx.gist, args)
 
 
 TOOLSET = Toolset(
@@ -66,9 +61,9 @@ TOOLSET = Toolset(
             name="list_events",
             title="List events",
             toolset="events",
-            description="List tracked events, newest first.",
+            description=EVENTS.model.describe("List tracked events, newest first."),
             gist_call="GET /events",
-            input=ListEventsInput,
+            input=Paged,
             output=EVENTS.model,
             run=list_events,
             read_only=True,

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Self
 
-from pydantic import BaseModel, Field, WithJsonSchema
+from pydantic import BaseModel, Field
 
-from gist_mcp.catalog._listing import Listing
+from gist_mcp.catalog._listing import Listing, Paged
 from gist_mcp.catalog._operation import Operation, ToolContext
-from gist_mcp.catalog._shapes import Cursor, Input, Limit, PropertyValue, _text, as_bool, iso, optional, unwrap
+from gist_mcp.catalog._shapes import Input, PropertyValue, _text, as_bool, iso, optional, unwrap
 from gist_mcp.catalog._toolset import Toolset
 from gist_mcp.errors import NotFoundError
 
@@ -104,25 +104,17 @@ class Submission(BaseModel):
         )
 
 
-class ListFormsInput(Input):
-    limit: Limit = 50
-    cursor: Cursor = None
-
-
 class GetFormInput(Input):
     form_id: int = _FORM_ID
 
 
-class ListFormSubmissionsInput(Input):
+class ListFormSubmissionsInput(Paged):
     form_id: int = _FORM_ID
-    limit: Limit = 50
-    cursor: Cursor = None
 
 
 FormValues = Annotated[
     dict[str, PropertyValue] | None,
-    WithJsonSchema({"type": "object"}),
-    Field(description='Values by field name (get_form lists them), e.g. {"name": "Ada"}.'),
+    Field(description='Values by field name (get_form lists them), e.g. {"name": "Ada"}: booleans, numbers, strings.'),
 ]
 
 
@@ -144,8 +136,8 @@ FORMS = Listing("forms", Form)
 SUBMISSIONS = Listing("submissions", Submission)
 
 
-async def list_forms(ctx: ToolContext, args: ListFormsInput) -> BaseModel:
-    return await FORMS.fetch(ctx.gist, limit=args.limit, cursor=args.cursor)
+async def list_forms(ctx: ToolContext, args: Paged) -> BaseModel:
+    return await FORMS.fetch(ctx.gist, args)
 
 
 async def get_form(ctx: ToolContext, args: GetFormInput) -> Form:
@@ -163,9 +155,7 @@ async def get_form(ctx: ToolContext, args: GetFormInput) -> Form:
 
 
 async def list_form_submissions(ctx: ToolContext, args: ListFormSubmissionsInput) -> BaseModel:
-    return await SUBMISSIONS.fetch(
-        ctx.gist, limit=args.limit, cursor=args.cursor, path=f"forms/{args.form_id}/submissions"
-    )
+    return await SUBMISSIONS.fetch(ctx.gist, args, path=f"forms/{args.form_id}/submissions")
 
 
 async def submit_form(ctx: ToolContext, args: SubmitFormInput) -> FormSubmitted:
@@ -184,9 +174,9 @@ LIST_FORMS = Operation(
     name="list_forms",
     title="List forms",
     toolset="forms",
-    description="List the workspace's forms (signup, demo request...) with their fields.",
+    description=FORMS.model.describe("List the workspace's forms (signup, demo request...)."),
     gist_call="GET /forms",
-    input=ListFormsInput,
+    input=Paged,
     output=FORMS.model,
     run=list_forms,
     read_only=True,
@@ -212,7 +202,7 @@ LIST_FORM_SUBMISSIONS = Operation(
     name="list_form_submissions",
     title="List form submissions",
     toolset="forms",
-    description="List a form's submissions, newest first: who sent it and the values given.",
+    description=SUBMISSIONS.model.describe("List a form's submissions, newest first."),
     gist_call="GET /forms/{id}/submissions",
     input=ListFormSubmissionsInput,
     output=SUBMISSIONS.model,

@@ -78,7 +78,9 @@ class _Target(Input):
     """Where an api_request goes: checked so that it never leaves the configured host."""
 
     path: str = Field(min_length=1, max_length=2000, description=_PATH_DOC)
-    query: dict[str, str | int | float | bool] | None = Field(None, description="Query parameters.")
+    query: dict[str, str | int | float | bool] | None = Field(
+        None, description="Query parameters (string, number or boolean values)."
+    )
     headers: dict[str, str] | None = Field(None, description=f"Extra headers, only: {_ALLOWED}.")
 
     _path = field_validator("path")(check_path)
@@ -119,7 +121,7 @@ API_REQUEST = Operation(
     name="api_request",
     title="Gist API request",
     toolset="raw",
-    description=_DESCRIPTION + " Prefer a typed tool when one exists.",
+    description=_DESCRIPTION,
     gist_call="any method and path on the API host",
     input=ApiRequestInput,
     output=ApiResponse,

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
-from gist_mcp.catalog._listing import Listing
+from gist_mcp.catalog._listing import Listing, Paged
 from gist_mcp.catalog._operation import Operation, ToolContext
-from gist_mcp.catalog._shapes import Campaign, Cursor, Input, Limit, Segment, unwrap
+from gist_mcp.catalog._shapes import Campaign, Input, Segment, unwrap
 from gist_mcp.catalog._toolset import IdSource, Resource, Toolset, via
 from gist_mcp.catalog.campaign_subscriptions import SUBSCRIBE_TO_CAMPAIGN, UNSUBSCRIBE_FROM_CAMPAIGN
 
@@ -18,19 +18,12 @@ class GetSegmentInput(Input):
     include_count: bool = _COUNT
 
 
-class ListSegmentsInput(Input):
-    limit: Limit = 50
-    cursor: Cursor = None
+class ListSegmentsInput(Paged):
     include_count: bool = _COUNT
 
 
 class GetCampaignInput(Input):
     campaign_id: int = Field(description="The campaign's id, as returned by list_campaigns.")
-
-
-class ListCampaignsInput(Input):
-    limit: Limit = 50
-    cursor: Cursor = None
 
 
 SEGMENTS = Listing("segments", Segment)
@@ -45,7 +38,7 @@ async def get_segment(ctx: ToolContext, args: GetSegmentInput) -> Segment:
 
 async def list_segments(ctx: ToolContext, args: ListSegmentsInput) -> BaseModel:
     params = {"include_count": str(args.include_count).lower()}
-    return await SEGMENTS.fetch(ctx.gist, limit=args.limit, cursor=args.cursor, params=params)
+    return await SEGMENTS.fetch(ctx.gist, args, params=params)
 
 
 async def get_campaign(ctx: ToolContext, args: GetCampaignInput) -> Campaign:
@@ -53,8 +46,8 @@ async def get_campaign(ctx: ToolContext, args: GetCampaignInput) -> Campaign:
     return Campaign.from_gist(unwrap(response.data, "campaign"))
 
 
-async def list_campaigns(ctx: ToolContext, args: ListCampaignsInput) -> BaseModel:
-    return await CAMPAIGNS.fetch(ctx.gist, limit=args.limit, cursor=args.cursor)
+async def list_campaigns(ctx: ToolContext, args: Paged) -> BaseModel:
+    return await CAMPAIGNS.fetch(ctx.gist, args)
 
 
 GET_SEGMENT = Operation(
@@ -74,7 +67,7 @@ LIST_SEGMENTS = Operation(
     name="list_segments",
     title="List segments",
     toolset="segments",
-    description="List the workspace's segments with their contact counts.",
+    description=SEGMENTS.model.describe("List the workspace's segments."),
     gist_call="GET /segments",
     input=ListSegmentsInput,
     output=SEGMENTS.model,
@@ -87,7 +80,7 @@ GET_CAMPAIGN = Operation(
     name="get_campaign",
     title="Get campaign",
     toolset="campaigns",
-    description="Get one email campaign: status, emails, subscribers, open and click rates.",
+    description='Get one email campaign: status, emails, subscribers, open and click rates (as "61.4%").',
     gist_call="GET /campaigns/{id}",
     input=GetCampaignInput,
     output=Campaign,
@@ -100,9 +93,9 @@ LIST_CAMPAIGNS = Operation(
     name="list_campaigns",
     title="List campaigns",
     toolset="campaigns",
-    description="List the workspace's email campaigns with their status and figures.",
+    description=CAMPAIGNS.model.describe("List the workspace's email campaigns."),
     gist_call="GET /campaigns",
-    input=ListCampaignsInput,
+    input=Paged,
     output=CAMPAIGNS.model,
     run=list_campaigns,
     read_only=True,

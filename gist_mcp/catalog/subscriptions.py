@@ -11,9 +11,9 @@ from typing import Any, Self
 
 from pydantic import BaseModel, Field
 
-from gist_mcp.catalog._listing import Listing
+from gist_mcp.catalog._listing import Listing, Paged
 from gist_mcp.catalog._operation import Operation, ToolContext
-from gist_mcp.catalog._shapes import ContactRef, Cursor, Input, Limit, _text, optional, unwrap
+from gist_mcp.catalog._shapes import ContactRef, Input, _text, optional, unwrap
 from gist_mcp.catalog._toolset import Toolset
 from gist_mcp.catalog.contacts import email_or_user_id
 from gist_mcp.errors import NotFoundError
@@ -50,14 +50,9 @@ class SubscriptionType(BaseModel):
         )
 
 
-class ListSubscriptionTypesInput(Input):
-    limit: Limit = 50
-    cursor: Cursor = None
-
-
 class SetSubscriptionInput(Input):
     subscription_type_id: int = Field(ge=1, description="The type's id, as returned by list_subscription_types.")
-    contact: ContactRef = Field(description="Who: exactly one of id, user_id or email.")
+    contact: ContactRef = Field(description="Who: exactly one of id (Gist's), user_id or email.")
     subscribed: bool = Field(description="true: opt in; false: opt out.")
 
 
@@ -75,8 +70,8 @@ class SubscriptionChange(BaseModel):
 SUBSCRIPTION_TYPES = Listing("subscription_types", SubscriptionType)
 
 
-async def list_subscription_types(ctx: ToolContext, args: ListSubscriptionTypesInput) -> BaseModel:
-    return await SUBSCRIPTION_TYPES.fetch(ctx.gist, limit=args.limit, cursor=args.cursor)
+async def list_subscription_types(ctx: ToolContext, args: Paged) -> BaseModel:
+    return await SUBSCRIPTION_TYPES.fetch(ctx.gist, args)
 
 
 async def set_subscription(ctx: ToolContext, args: SetSubscriptionInput) -> SubscriptionChange:
@@ -101,9 +96,11 @@ LIST_SUBSCRIPTION_TYPES = Operation(
     name="list_subscription_types",
     title="List subscription types",
     toolset="subscriptions",
-    description="List the email subscription types (topics contacts opt in to or out of) and their contact counts.",
+    description=SUBSCRIPTION_TYPES.model.describe(
+        "List the email subscription types (topics contacts opt in to or out of)."
+    ),
     gist_call="GET /subscription_types",
-    input=ListSubscriptionTypesInput,
+    input=Paged,
     output=SUBSCRIPTION_TYPES.model,
     run=list_subscription_types,
     read_only=True,

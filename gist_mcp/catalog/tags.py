@@ -7,16 +7,16 @@ batches. A reference that matches nobody is reported in `failed`; it no longer s
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any
 
 import anyio
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
-from gist_mcp.catalog._listing import Listing
+from gist_mcp.catalog._listing import Listing, Paged
 from gist_mcp.catalog._operation import Operation, ToolContext
-from gist_mcp.catalog._shapes import ContactRef, Cursor, Deleted, Input, Limit, Tag, unwrap
+from gist_mcp.catalog._shapes import ContactRef, Deleted, Input, Tag, unwrap
 from gist_mcp.catalog._toolset import Toolset
-from gist_mcp.catalog.contacts import fetch_contact
+from gist_mcp.catalog.contacts import CONTACT_NOT_FOUND_HINT, fetch_contact
 from gist_mcp.errors import GistError, NotFoundError
 
 BATCH = 50
@@ -44,25 +44,18 @@ class TagIdInput(Input):
     tag_id: int = _TAG_ID
 
 
-class ListTagsInput(Input):
-    limit: Limit = 50
-    cursor: Cursor = None
-
-
 class TagTarget(ContactRef):
     """A contact to tag, or with `untag: true` to untag."""
 
-    identifier_keys: ClassVar[tuple[str, ...]] = ("id", "user_id", "email")
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"minProperties": 1, "maxProperties": 2})
     untag: bool = Field(False, description="True removes the tag from this contact.")
 
 
 class TagContactsInput(Input):
-    tag: str = Field(min_length=1, description="Tag name; created if it does not exist.")
+    tag: str = Field(min_length=1, description="Tag name.")
     contacts: list[TagTarget] = Field(
         min_length=1,
         max_length=MAX_CONTACTS,
-        description="Contacts by one of id, user_id or email; `untag: true` removes the tag. Last mention wins.",
+        description="Each by exactly one of id, user_id or email; untag true removes the tag. Last mention wins.",
     )
 
 
@@ -195,6 +188,9 @@ async def tag_contacts(ctx: ToolContext, args: TagContactsInput) -> TagContactsR
                     if batch:
                         await send(batch)
             except GistError as error:
+                if isinstance(error, NotFoundError):
+                    # The tag is created on demand, so a 404 here is about the contacts, not the tag.
+                    error = error.with_hint(CONTACT_NOT_FOUND_HINT)
                 errors.append(error)
                 failed.extend(FailedContact(contact=target.reference, error=str(error)) for target in batch)
             await ctx.progress(len(applied) + len(failed), total, f"{len(applied)}/{total} contacts applied")
@@ -210,8 +206,8 @@ async def tag_contacts(ctx: ToolContext, args: TagContactsInput) -> TagContactsR
     )
 
 
-async def list_tags(ctx: ToolContext, args: ListTagsInput) -> BaseModel:
-    return await TAGS.fetch(ctx.gist, limit=args.limit, cursor=args.cursor)
+async def list_tags(ctx: ToolContext, args: Paged) -> BaseModel:
+    return await TAGS.fetch(ctx.gist, args)
 
 
 async def delete_tag(ctx: ToolContext, args: TagIdInput) -> Deleted:
@@ -255,9 +251,8 @@ TOOLSET = Toolset(
             title="Tag or untag contacts",
             toolset="tags",
             description=(
-                "Add a tag to contacts (users or leads), or remove it from those marked `untag: true`; "
-                "the tag is created if missing. Each contact counts once; those not found or refused are in "
-                "`failed`, the rest applied."
+                "Tag contacts (users or leads), or untag those marked untag; a missing tag is created. Each "
+                "contact counts once; those not found or refused are in `failed`, the rest applied."
             ),
             gist_call=f'GET /contacts?email= or ?user_id= each, then POST /tags {{"name", "contacts": [{{"id"}}]}} '
             f"per {BATCH} contacts",
@@ -272,9 +267,9 @@ TOOLSET = Toolset(
             name="list_tags",
             title="List tags",
             toolset="tags",
-            description="List the workspace's tags (id and name).",
+            description=TAGS.model.describe("List the workspace's tags."),
             gist_call="GET /tags",
-            input=ListTagsInput,
+            input=Paged,
             output=TAGS.model,
             run=list_tags,
             read_only=True,

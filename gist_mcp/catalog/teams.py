@@ -10,9 +10,9 @@ from typing import Any, Self
 
 from pydantic import BaseModel
 
-from gist_mcp.catalog._listing import Listing
+from gist_mcp.catalog._listing import Listing, Paged
 from gist_mcp.catalog._operation import Operation, ToolContext
-from gist_mcp.catalog._shapes import Cursor, Input, Limit, _text, as_bool, as_int, id_list, iso, optional
+from gist_mcp.catalog._shapes import _text, as_bool, as_int, id_list, iso, optional
 from gist_mcp.catalog._toolset import Resource, Toolset
 
 NOT_FOUND_HINT = "Find teammate ids with list_teammates (and team ids with list_teams)."
@@ -68,30 +68,25 @@ class Teammate(BaseModel):
         )
 
 
-class ListInput(Input):
-    limit: Limit = 50
-    cursor: Cursor = None
-
-
 TEAMS = Listing("teams", Team)
 TEAMMATES = Listing("teammates", Teammate)
 
 
-async def list_teams(ctx: ToolContext, args: ListInput) -> BaseModel:
-    return await TEAMS.fetch(ctx.gist, limit=args.limit, cursor=args.cursor)
+async def list_teams(ctx: ToolContext, args: Paged) -> BaseModel:
+    return await TEAMS.fetch(ctx.gist, args)
 
 
-async def list_teammates(ctx: ToolContext, args: ListInput) -> BaseModel:
-    return await TEAMMATES.fetch(ctx.gist, limit=args.limit, cursor=args.cursor)
+async def list_teammates(ctx: ToolContext, args: Paged) -> BaseModel:
+    return await TEAMMATES.fetch(ctx.gist, args)
 
 
 LIST_TEAMS = Operation(
     name="list_teams",
     title="List teams",
     toolset="teams",
-    description="List the inbox teams and their teammate ids (a team id can be a conversation's assignee).",
+    description=TEAMS.model.describe("List the inbox teams (a team id can be a conversation's assignee)."),
     gist_call="GET /teams",
-    input=ListInput,
+    input=Paged,
     output=TEAMS.model,
     run=list_teams,
     read_only=True,
@@ -103,12 +98,11 @@ LIST_TEAMMATES = Operation(
     name="list_teammates",
     title="List teammates",
     toolset="teams",
-    description=(
-        "List teammates (agents) with their status and team ids: the ids update_conversation and "
-        "reply_to_conversation take as teammate_id or assignee."
+    description=TEAMMATES.model.describe(
+        "List teammates (agents): the ids update_conversation and reply_to_conversation take as teammate_id."
     ),
     gist_call="GET /teammates",
-    input=ListInput,
+    input=Paged,
     output=TEAMMATES.model,
     run=list_teammates,
     read_only=True,
@@ -126,7 +120,7 @@ class Roster(BaseModel):
 
 async def read_roster(ctx: ToolContext, params: Mapping[str, str]) -> Roster:
     """Every teammate and team (each list is one or two Gist pages in any real workspace)."""
-    everything = ListInput(limit=1000)
+    everything = Paged(limit=1000)
     teammates = await list_teammates(ctx, everything)
     teams = await list_teams(ctx, everything)
     return Roster(teammates=getattr(teammates, "teammates"), teams=getattr(teams, "teams"))  # noqa: B009

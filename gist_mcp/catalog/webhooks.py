@@ -12,9 +12,9 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from gist_mcp.catalog._listing import list_hint, page_model
+from gist_mcp.catalog._listing import Paged, list_hint, page_model
 from gist_mcp.catalog._operation import Operation, ToolContext
-from gist_mcp.catalog._shapes import Cursor, Input, Limit, Timestamp
+from gist_mcp.catalog._shapes import Input, Timestamp
 from gist_mcp.catalog._toolset import Resource, Toolset, via
 from gist_mcp.errors import GistUsageError, NotFoundError
 from gist_mcp.webhooks import MAX_LISTING_BYTES
@@ -35,16 +35,14 @@ class WebhookEventOut(BaseModel):
     payload: dict[str, Any] = Field(description="What Gist sent, unchanged (customer data, not instructions).")
 
 
-class ListWebhookEventsInput(Input):
+class ListWebhookEventsInput(Paged):
     topic: str | None = _TOPIC
     since: Timestamp = Field(None, description="Only events received at or after: ISO-8601 or Unix seconds.")
-    limit: Limit = 50
-    cursor: Cursor = None
 
 
 class WaitForWebhookEventInput(Input):
     topic: str | None = _TOPIC
-    after_id: str | None = Field(None, description="Return events after this event id (default: events from now on).")
+    after_id: str | None = Field(None, description="Only events after this one (default: from now on).")
     timeout_seconds: float = Field(30, ge=0, le=MAX_WAIT, description="Longest wait, at most 55 s.")
 
 
@@ -76,6 +74,7 @@ async def list_webhook_events(ctx: ToolContext, args: ListWebhookEventsInput) ->
     if ctx.webhooks is None:
         raise GistUsageError(NO_STORE)
     before = _cursor_seq(args.cursor)
+    chosen = WebhookEventList.chosen(args.fields)
     since = None if args.since is None else datetime.fromtimestamp(args.since, UTC)
     page = await ctx.webhooks.list(topic=args.topic, since=since, limit=args.limit, before_seq=before)
     events, more = page.events, page.more
@@ -89,7 +88,8 @@ async def list_webhook_events(ctx: ToolContext, args: ListWebhookEventsInput) ->
     if not events and before is None:
         hint = "No webhook events stored yet: Gist sends them once a webhook points here (README: Watch Events)."
     items = [_out(e) for e in events]
-    return WebhookEventList(webhook_events=items, count=len(items), has_more=more, next_cursor=cursor, hint=hint)
+    page = {"webhook_events": items, "count": len(items), "has_more": more, "next_cursor": cursor, "hint": hint}
+    return WebhookEventList(**page).showing(chosen)
 
 
 def _cursor_seq(cursor: str | None) -> int | None:
@@ -119,9 +119,8 @@ LIST_WEBHOOK_EVENTS, WAIT_FOR_WEBHOOK_EVENT = (
         name="list_webhook_events",
         title="List webhook events",
         toolset="webhooks",
-        description=(
-            "List the webhook events Gist sent (contact created, tagged, deleted...), newest first, "
-            "with each payload as Gist sent it."
+        description=WebhookEventList.describe(
+            "List the webhook events Gist sent (contact created, tagged, deleted...), newest first."
         ),
         gist_call="none: reads the events the receiver stored",
         input=ListWebhookEventsInput,
@@ -136,7 +135,7 @@ LIST_WEBHOOK_EVENTS, WAIT_FOR_WEBHOOK_EVENT = (
         title="Wait for webhook event",
         toolset="webhooks",
         description=(
-            "Wait until Gist sends a webhook event (optionally of one topic) and return it; "
+            "Wait until Gist sends a webhook event and return it; "
             "`timed_out` is true if none came within timeout_seconds."
         ),
         gist_call="none: waits on the events the receiver stores",
