@@ -25,6 +25,7 @@ from mcp.types import (
     Completion,
     CompletionArgument,
     CompletionContext,
+    InputRequiredResult,
     PromptReference,
     Resource,
     ResourceTemplate,
@@ -33,7 +34,7 @@ from mcp.types import (
 from mcp.types import Tool as MCPTool
 from pydantic import AnyUrl
 
-from gist_mcp import __version__, _sdk, resources
+from gist_mcp import __version__, _sdk, confirm, resources
 from gist_mcp._http import GistClient
 from gist_mcp._tools import advertised_tools, call_operation
 from gist_mcp.catalog import TOOLSETS, Operation, ToolContext, resources_of, select
@@ -115,11 +116,19 @@ class GistServer(MCPServer[None]):
 
     async def call_tool(
         self, name: str, arguments: dict[str, Any], context: Context[None, Any] | None = None
-    ) -> CallToolResult:
-        """Run one catalogue operation; every failure is a ToolError the SDK turns into an isError result."""
+    ) -> CallToolResult | InputRequiredResult:
+        """Run one catalogue operation; every failure is a ToolError the SDK turns into an isError result.
+
+        A destructive call first asks the user to confirm when its operation says so (gist_mcp/confirm.py).
+        """
         op = self.operations.get(name)
         if op is None:
             raise ToolError(f"Unknown tool: {name}. Available: {', '.join(self.operations)}.")
+        asked = await confirm.confirm(op, arguments, context, self.gist_settings.confirm)
+        if isinstance(asked, str):
+            raise ToolError(asked)
+        if asked is not None:
+            return asked
         progress = context.report_progress if context is not None else None
         return await call_operation(op, self.tool_context(progress, context), arguments)
 
