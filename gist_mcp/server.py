@@ -34,7 +34,7 @@ from mcp.types import (
 from mcp.types import Tool as MCPTool
 from pydantic import AnyUrl
 
-from gist_mcp import __version__, _sdk, confirm, resources
+from gist_mcp import __version__, _sdk, confirm, prompts, resources
 from gist_mcp._http import GistClient
 from gist_mcp._tools import advertised_tools, call_operation
 from gist_mcp.catalog import TOOLSETS, Operation, ToolContext, resources_of, select
@@ -98,6 +98,8 @@ class GistServer(MCPServer[None]):
         self.enabled: set[str] = set(settings.toolsets)
         self._load()
         self.subscriptions = _sdk.install(self, list_changed=settings.dynamic_toolsets)
+        for workflow in prompts.WORKFLOWS:
+            self.add_prompt(workflow.prompt)
         self.completion()(self._complete)
 
     def _load(self) -> None:
@@ -161,9 +163,9 @@ class GistServer(MCPServer[None]):
         argument: CompletionArgument,
         context: CompletionContext | None,
     ) -> Completion | None:
-        """Ids for a resource template's parameter (segments, campaigns, conversations...)."""
-        if not isinstance(ref, ResourceTemplateReference):
-            return None
+        """Ids for a resource template's parameter (segments, campaigns, conversations...) or a prompt's id argument."""
+        if isinstance(ref, PromptReference):
+            return await prompts.complete(ref.name, argument.name, argument.value, self.tool_context())
         resource = next((r for r in self._resources if r.uri == ref.uri), None)
         if resource is None or resources.parameter(resource) != argument.name:
             return None
