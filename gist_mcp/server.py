@@ -34,7 +34,7 @@ from mcp.types import (
 from mcp.types import Tool as MCPTool
 from pydantic import AnyUrl
 
-from gist_mcp import __version__, _sdk, confirm, prompts, resources
+from gist_mcp import __version__, _sdk, confirm, prompts, resources, views
 from gist_mcp._http import GistClient
 from gist_mcp._tools import advertised_tools, call_operation
 from gist_mcp.catalog import TOOLSETS, Operation, ToolContext, resources_of, select
@@ -91,6 +91,7 @@ class GistServer(MCPServer[None]):
             version=__version__,
             instructions=instructions(settings),
             lifespan=_lifespan,
+            extensions=[views.apps()],
         )
         self.gist_settings = settings
         self.gist = GistClient(settings, transport=transport)
@@ -108,7 +109,7 @@ class GistServer(MCPServer[None]):
         if self.gist_settings.dynamic_toolsets:
             operations += dynamic_toolsets.OPERATIONS
         self.operations: dict[str, Operation] = {op.name: op for op in operations}
-        self._tools = advertised_tools(operations)
+        self._tools = views.bind(advertised_tools(operations))
         served = self.enabled if self.webhooks is not None else self.enabled - {"webhooks"}
         self._resources = resources_of(served)
 
@@ -143,16 +144,23 @@ class GistServer(MCPServer[None]):
         return ToolContext(self.gist, progress, webhooks=store, toolsets=switch)
 
     async def list_resources(self) -> list[Resource]:
-        """The collection resources plus one concrete URI per segment and campaign."""
-        return [*resources.listed(self._resources), *await resources.concrete(self._resources, self.tool_context())]
+        """The views of the enabled tools, the collection resources, and one concrete URI per segment and campaign."""
+        shown = views.served(self.operations)
+        return [
+            *[view for view in await super().list_resources() if str(view.uri) in shown],
+            *resources.listed(self._resources),
+            *await resources.concrete(self._resources, self.tool_context()),
+        ]
 
     async def list_resource_templates(self) -> list[ResourceTemplate]:
         return resources.templates(self._resources)
 
     async def read_resource(
         self, uri: AnyUrl | str, context: Context[None, Any] | None = None
-    ) -> Iterable[ReadResourceContents]:
-        """Read one resource of the enabled toolsets (errors are JSON-RPC errors naming the URI)."""
+    ) -> Iterable[ReadResourceContents] | InputRequiredResult:
+        """Read a view, or one resource of the enabled toolsets (errors are JSON-RPC errors naming the URI)."""
+        if str(uri) in views.served(self.operations):
+            return await super().read_resource(uri, context)  # the SDK's Apps extension serves the views
         resource, params = resources.match(self._resources, str(uri))
         text = await resources.read(resource, params, str(uri), self.tool_context())
         return [ReadResourceContents(content=text, mime_type=resource.mime_type)]
