@@ -8,6 +8,7 @@ elicitation and `GIST_CONFIRM=never` run the call as before.
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -152,3 +153,9 @@ async def test_bad_arguments_are_not_asked_about(make_server: Callable[..., Gist
         text = await call_error(client, "delete_lead", {"lead": {}})
     assert "lead" in text
     assert user.questions == []
+
+
+def test_readme_states_the_thresholds() -> None:
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    assert f"more than {CONFIRM_UNTAG_OVER} contacts in one call" in readme
+    assert f"more than {CONFIRM_IMPORT_OVER:,} records" in " ".join(readme.split())

@@ -7,6 +7,7 @@ model to nowhere), and the limits it states are the named constants.
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 from mcp import Client
@@ -127,3 +128,14 @@ async def test_id_arguments_complete_from_gist(client: Client, emulator: GistEmu
     assert set(await values("triage_inbox", "teammate_id", "")) == teammates
     assert await values("win_back_segment", "days", "") == []
     assert await values("nope", "segment_id", "") == []
+
+
+def test_readme_lists_every_prompt_with_its_arguments() -> None:
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    rows = {line.split("|")[1].strip(" `"): line for line in readme.splitlines() if line.startswith("| `")}
+    for workflow in prompts.WORKFLOWS:
+        row = rows[workflow.prompt.name]
+        for argument in workflow.prompt.arguments or []:
+            assert f"`{argument.name}`" in row, f"README's {workflow.prompt.name} row misses {argument.name}"
+    assert f"at most {prompts.MAX_DELETIONS_PER_RUN} per run" in readme
+    assert f"at most {prompts.MAX_TRIAGED})" in readme

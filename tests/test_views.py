@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -94,3 +95,12 @@ async def test_views_follow_the_enabled_tools(make_server: Callable[..., GistSer
         assert uris == {"ui://gist/inbox"}
         with pytest.raises(MCPError, match="ui://gist/contact"):
             await client.read_resource("ui://gist/contact")
+
+
+def test_readme_shows_every_view_and_its_tools() -> None:
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    for view in views.VIEWS:
+        row = next(line for line in readme.splitlines() if line.startswith(f"| `{view.uri}` |"))
+        assert all(f"`{tool}`" in row for tool in view.tools), row
+        assert f"](docs/views/{view.name}.png)" in readme
+        assert (Path(__file__).resolve().parents[1] / "docs" / "views" / f"{view.name}.png").is_file()

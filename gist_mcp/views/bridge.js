@@ -24,9 +24,9 @@ const gist = (() => {
       if (m.error) waiter.reject(new Error(m.error.message || "request failed"));
       else waiter.resolve(m.result);
     } else if (m.method === "ui/notifications/tool-input") {
-      if (on.input) on.input((m.params && m.params.arguments) || {});
+      if (on.onInput) on.onInput((m.params && m.params.arguments) || {});
     } else if (m.method === "ui/notifications/tool-result") {
-      if (on.result) on.result(m.params || {});
+      if (on.onResult) on.onResult(m.params || {});
     } else if (m.id !== undefined) {
       // ui/resource-teardown and anything else the host asks: nothing to clean up, nothing else served.
       post(m.method === "ui/resource-teardown" ? { id: m.id, result: {} } : { id: m.id, error: { code: -32601, message: "Method not found" } });
