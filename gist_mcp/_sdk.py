@@ -12,6 +12,9 @@ It knows nothing of Gist: it takes any `MCPServer`.
 - `logging/setLevel` sets the level of the `gist_mcp` logger (logs go to stderr, never to the client).
 - `listChanged` for tools and resources on the handshake era, only when the server really sends it
   (dynamic toolsets): the SDK has no public knob for it (see shared notes, "Subscriptions and list_changed").
+- `elicit`: a form-mode question from inside a tool call on either protocol era, through the SDK's
+  resolver machinery (`mcp.server.mcpserver.resolve`, not exported) that its own `Resolve`/`Elicit`
+  tool parameters use; `ctx.elicit` fails on 2026-07-28, and catalogue tools have no SDK signatures.
 """
 
 from __future__ import annotations
@@ -21,15 +24,20 @@ import weakref
 from typing import Any
 
 from mcp.server import MCPServer
+from mcp.server.elicitation import ElicitationResult
 from mcp.server.lowlevel import NotificationOptions
+from mcp.server.mcpserver import Context, Elicit, Resolve
+from mcp.server.mcpserver.resolve import build_resolver_plans, resolve_arguments
 from mcp.server.models import InitializationOptions
 from mcp.server.subscriptions import ResourceUpdated
 from mcp.types import (
     EmptyResult,
+    InputRequiredResult,
     SetLevelRequestParams,
     SubscribeRequestParams,
     UnsubscribeRequestParams,
 )
+from pydantic import BaseModel
 
 logger = logging.getLogger("gist_mcp")
 _LEVELS = {
@@ -114,3 +122,25 @@ async def notify_lists_changed(session: Any) -> None:
     """Tell the calling handshake-era client that the tool and resource lists changed."""
     await session.send_tool_list_changed()
     await session.send_resource_list_changed()
+
+
+def _ask(message: str, schema: type[BaseModel]) -> Elicit[BaseModel]:
+    """The resolver behind `elicit`: one question, keyed by this function (stable across replicas)."""
+    return Elicit(message, schema)
+
+
+_ANSWER = {"answer": (Resolve(_ask), True)}
+_PLANS = build_resolver_plans(_ANSWER, {"message", "schema"})
+
+
+async def elicit(
+    context: Context[Any, Any], message: str, schema: type[BaseModel]
+) -> ElicitationResult[Any] | InputRequiredResult:
+    """Ask the user `message` with a `schema` form during a tool call.
+
+    On the handshake era the answer comes back at once (a server-to-client request). On 2026-07-28 the
+    first call returns an InputRequiredResult for the tool to return; the client retries the call with
+    the answer, and this returns it (the question must be the same: answers are matched by its digest).
+    """
+    resolved = await resolve_arguments(_ANSWER, _PLANS, {"message": message, "schema": schema}, context)
+    return resolved if isinstance(resolved, InputRequiredResult) else resolved["answer"]

@@ -8,9 +8,9 @@ Gist is called; declining or cancelling changes nothing and the tool result says
 without elicitation (Claude Desktop and claude.ai today) run the call as before, the tools'
 `destructiveHint` still marking them.
 
-The question travels through the SDK's resolver machinery (`Resolve`/`Elicit`), the one path that
-works on both protocol eras: a server-to-client `elicitation/create` on 2025-11-25, an
-`InputRequiredResult` the client answers by retrying on 2026-07-28 (`ctx.elicit` fails there).
+The question goes through `_sdk.elicit`, the one path that works on both protocol eras: a
+server-to-client `elicitation/create` on 2025-11-25, an `InputRequiredResult` the client answers by
+retrying the call on 2026-07-28 (`ctx.elicit` fails there).
 """
 
 from __future__ import annotations
@@ -18,11 +18,12 @@ from __future__ import annotations
 from typing import Any
 
 from mcp.server.elicitation import AcceptedElicitation
-from mcp.server.mcpserver import Context, Elicit, Resolve
-from mcp.server.mcpserver.resolve import build_resolver_plans, resolve_arguments
+from mcp.server.mcpserver import Context
+from mcp.shared.exceptions import MCPError
 from mcp.types import InputRequiredResult
 from pydantic import BaseModel, Field
 
+from gist_mcp import _sdk
 from gist_mcp.catalog import Operation
 from gist_mcp.errors import GistUsageError
 
@@ -31,15 +32,6 @@ class Confirmation(BaseModel):
     """The one field of the confirmation form."""
 
     confirm: bool = Field(description="Go ahead with this change?")
-
-
-def _ask(question: str) -> Elicit[Confirmation]:
-    """The resolver: ask `question` (the operation's, for these arguments) with a yes/no form."""
-    return Elicit(question, Confirmation)
-
-
-_ANSWER = {"answer": (Resolve(_ask), True)}
-_PLANS = build_resolver_plans(_ANSWER, {"question"})
 
 
 def question_for(op: Operation, arguments: dict[str, Any]) -> str | None:
@@ -74,10 +66,12 @@ async def confirm(
     question = question_for(op, arguments)
     if question is None:
         return None
-    resolved = await resolve_arguments(_ANSWER, _PLANS, {"question": question}, context)
-    if isinstance(resolved, InputRequiredResult):
-        return resolved
-    answer = resolved["answer"]
+    try:
+        answer = await _sdk.elicit(context, question, Confirmation)
+    except MCPError as error:  # the client failed to ask (its error, not an answer): do nothing
+        return f"Not done: the confirmation could not be asked ({error.error.message}), so nothing was changed in Gist."
+    if isinstance(answer, InputRequiredResult):
+        return answer
     if isinstance(answer, AcceptedElicitation) and isinstance(answer.data, Confirmation) and answer.data.confirm:
         return None
     how = "cancelled" if answer.action == "cancel" else "declined"

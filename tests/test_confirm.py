@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 from mcp import Client
-from mcp.types import ElicitRequestFormParams, ElicitRequestParams, ElicitResult
+from mcp.types import ElicitRequestFormParams, ElicitRequestParams, ElicitResult, ErrorData
 
 from gist_mcp.catalog.bulk import CONFIRM_IMPORT_OVER
 from gist_mcp.catalog.tags import CONFIRM_UNTAG_OVER
@@ -75,6 +75,20 @@ async def test_no_changes_nothing(
     assert f"They were asked: Permanently delete the lead with id {lead} " in text
     assert lead in emulator.contacts
     assert len(emulator.requests) == requests_before, "Gist was called although the user said no"
+
+
+async def test_a_client_failing_to_ask_changes_nothing(
+    make_server: Callable[..., GistServer], emulator: GistEmulator
+) -> None:
+    lead = _lead(emulator)
+
+    async def broken(context: Any, params: ElicitRequestParams) -> ErrorData:
+        return ErrorData(code=-32603, message="the dialog crashed")
+
+    async with Client(make_server(), mode="legacy", cache=None, elicitation_callback=broken) as client:
+        text = await call_error(client, "delete_lead", {"lead": {"id": lead}})
+    assert text == "Not done: the confirmation could not be asked (the dialog crashed), so nothing was changed in Gist."
+    assert lead in emulator.contacts
 
 
 @pytest.mark.parametrize("mode", MODES)
