@@ -1,6 +1,7 @@
 // The view side of the MCP Apps extension (io.modelcontextprotocol/ui), shared by every gist-mcp view.
 // JSON-RPC 2.0 over postMessage with the host: ui/initialize, then ui/notifications/initialized; the host
-// sends the tool's input and result as notifications; actions are tools/call requests the host relays.
+// then sends the tool's input and result as notifications (the views need only the result: its data
+// names what it is about); actions are tools/call requests the host relays.
 // Customer data is only ever inserted as text (h() below), never as HTML.
 "use strict";
 const gist = (() => {
@@ -23,8 +24,6 @@ const gist = (() => {
       pending.delete(m.id);
       if (m.error) waiter.reject(new Error(m.error.message || "request failed"));
       else waiter.resolve(m.result);
-    } else if (m.method === "ui/notifications/tool-input") {
-      if (on.onInput) on.onInput((m.params && m.params.arguments) || {});
     } else if (m.method === "ui/notifications/tool-result") {
       if (on.onResult) on.onResult(m.params || {});
     } else if (m.id !== undefined) {
@@ -34,7 +33,7 @@ const gist = (() => {
   });
   const textOf = (result) => (result.content || []).map((block) => block.text || "").join("");
   return {
-    /** Handshake with the host, then hand each tool input and result to the view. */
+    /** Handshake with the host, then hand each tool result to `handlers.onResult`. */
     async start(handlers) {
       Object.assign(on, handlers);
       const init = await request("ui/initialize", {
