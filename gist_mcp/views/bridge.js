@@ -41,6 +41,9 @@ const gist = (() => {
         appInfo: { name: "gist-mcp", version: "1" },
         appCapabilities: {},
       });
+      // Follow the host's light or dark theme (else the system's, per style.css).
+      const theme = init && init.hostContext && init.hostContext.theme;
+      if (theme === "light" || theme === "dark") document.documentElement.style.colorScheme = theme;
       post({ method: "ui/notifications/initialized", params: {} });
       return init;
     },
