@@ -32,6 +32,7 @@ from typing import Any
 import anyio
 import httpx
 from mcp import Client, StdioServerParameters
+from mcp.types import CallToolResult
 from pydantic import SecretStr
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -307,6 +308,7 @@ async def bench_under_latency(runs: int) -> dict[str, float]:
                 # The server's own work (the tool call up to its CallToolResult) without the SDK
                 # client, whose jsonschema check of the 1000-item result costs 0.2-0.8 s of CPU.
                 answer = await server.call_tool("list_users", {"limit": 1000})
+                assert isinstance(answer, CallToolResult)  # not a confirmation round: list_users asks nothing
                 assert answer.structured_content
                 assert answer.structured_content["count"] == 1000
 

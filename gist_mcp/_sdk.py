@@ -21,6 +21,9 @@ rename any of them, and the protocol tests will say so. It knows nothing of Gist
   rejected with -32602: these lists come in one page, so no cursor was ever handed out. Without a
   prompt, `prompts/list` is -32601 (not served, as the missing capability says); `prompts/get` of an
   unknown name is -32602 (the server's `get_prompt`).
+- `elicit`: a form-mode question from inside a tool call on either protocol era, through the SDK's
+  resolver machinery (`mcp.server.mcpserver.resolve`, not exported) that its own `Resolve`/`Elicit`
+  tool parameters use; `ctx.elicit` fails on 2026-07-28, and catalogue tools have no SDK signatures.
 """
 
 from __future__ import annotations
@@ -36,13 +39,17 @@ from typing import Any, get_args
 import anyio
 from anyio.streams.memory import MemoryObjectSendStream
 from mcp.server import MCPServer
+from mcp.server.elicitation import ElicitationResult
 from mcp.server.lowlevel import NotificationOptions
+from mcp.server.mcpserver import Context, Elicit, Resolve
+from mcp.server.mcpserver.resolve import build_resolver_plans, resolve_arguments
 from mcp.server.subscriptions import ResourceUpdated
 from mcp.shared.exceptions import MCPError
 from mcp.types import (
     INVALID_PARAMS,
     METHOD_NOT_FOUND,
     EmptyResult,
+    InputRequiredResult,
     LoggingLevel,
     LoggingMessageNotification,
     LoggingMessageNotificationParams,
@@ -53,6 +60,7 @@ from mcp.types import (
     UnsubscribeRequestParams,
 )
 from mcp_types.version import MODERN_PROTOCOL_VERSIONS
+from pydantic import BaseModel
 
 from gist_mcp.redact import redact
 
@@ -294,3 +302,25 @@ async def notify_lists_changed(session: Any) -> None:
     """Tell the calling handshake-era client that the tool and resource lists changed."""
     await session.send_tool_list_changed()
     await session.send_resource_list_changed()
+
+
+def _ask(message: str, schema: type[BaseModel]) -> Elicit[BaseModel]:
+    """The resolver behind `elicit`: one question, keyed by this function (stable across replicas)."""
+    return Elicit(message, schema)
+
+
+_ANSWER = {"answer": (Resolve(_ask), True)}
+_PLANS = build_resolver_plans(_ANSWER, {"message", "schema"})
+
+
+async def elicit(
+    context: Context[Any, Any], message: str, schema: type[BaseModel]
+) -> ElicitationResult[Any] | InputRequiredResult:
+    """Ask the user `message` with a `schema` form during a tool call.
+
+    On the handshake era the answer comes back at once (a server-to-client request). On 2026-07-28 the
+    first call returns an InputRequiredResult for the tool to return; the client retries the call with
+    the answer, and this returns it (the question must be the same: answers are matched by its digest).
+    """
+    resolved = await resolve_arguments(_ANSWER, _PLANS, {"message": message, "schema": schema}, context)
+    return resolved if isinstance(resolved, InputRequiredResult) else resolved["answer"]

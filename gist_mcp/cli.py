@@ -90,7 +90,7 @@ def build_parser() -> argparse.ArgumentParser:
             "\n"
             "environment: GIST_API_KEY, GIST_API_BASE_URL (default https://api.getgist.com), GIST_TOOLSETS,\n"
             "GIST_READ_ONLY, GIST_DYNAMIC_TOOLSETS, GIST_TOOL_TIMEOUT (seconds per call, default 45),\n"
-            "GIST_RATE_LIMIT (default 100/10), "
+            "GIST_RATE_LIMIT (default 100/10), GIST_CONFIRM (ask or never, default ask), "
             "GIST_MCP_AUTH_TOKEN (16+ characters, required to bind HTTP to a non-loopback address)."
         ),
         formatter_class=argparse.RawDescriptionHelpFormatter,

@@ -77,6 +77,15 @@ class Environment:
             raise GistConfigError(f"{name} must be a whole number of 1 or more, not {value!r}.")
         return int(value)
 
+    def choice(self, name: str, allowed: tuple[str, ...], default: str) -> str:
+        """One of `allowed` (case-insensitive), or `default` when unset."""
+        value = self.text(name)
+        if value is None:
+            return default
+        if value.lower() not in allowed:
+            raise GistConfigError(f"{name} must be one of {', '.join(allowed)}, not {value!r}.")
+        return value.lower()
+
     def rate_limit(self, name: str) -> tuple[int, float]:
         """`requests/seconds`, e.g. 100/10."""
         value = self.text(name)

@@ -23,7 +23,7 @@ from mcp.types import ResourceTemplate as MCPResourceTemplate
 
 from gist_mcp._sdk import is_modern
 from gist_mcp._tools import compact_json, execute, guarded
-from gist_mcp.catalog import Resource, ToolContext, owner
+from gist_mcp.catalog import IdSource, Resource, ToolContext, owner
 from gist_mcp.errors import GistError, GistUsageError, NotFoundError
 
 logger = logging.getLogger("gist_mcp.resources")
@@ -113,7 +113,7 @@ async def concrete(resources: Iterable[Resource], ctx: ToolContext) -> list[MCPR
         if source is None or not source.listed:
             continue
         try:
-            items = await _items(ctx, resource, min(source.limit, LISTED_PER_KIND))
+            items = await _items(ctx, source, min(source.limit, LISTED_PER_KIND))
         except GistError as error:
             logger.warning("resources/list: could not list %s from Gist: %s", source.plural, error)
             continue
@@ -135,12 +135,17 @@ async def complete(resource: Resource, ctx: ToolContext, prefix: str) -> Complet
     """Ids from the template's id source that start with `prefix`; a Gist failure gives no values."""
     if resource.ids is None:
         return Completion(values=[])
+    return await complete_ids(resource.ids, ctx, prefix)
+
+
+async def complete_ids(source: IdSource, ctx: ToolContext, prefix: str) -> Completion:
+    """Ids from `source` that start with `prefix` (resource templates, prompt arguments); a Gist failure gives none."""
     try:
-        items = await _items(ctx, resource, resource.ids.limit)
+        items = await _items(ctx, source, source.limit)
     except GistError as error:
-        logger.warning("completion: could not list %s from Gist: %s", resource.ids.plural, error)
+        logger.warning("completion: could not list %s from Gist: %s", source.plural, error)
         return Completion(values=[])
-    matches = [value for item in items if (value := str(item.get("id"))).startswith(prefix)]
+    matches = [value for item in items if (value := str(item.get(source.value))).startswith(prefix)]
     return Completion(values=matches[:MAX_COMPLETIONS], total=len(matches), has_more=len(matches) > MAX_COMPLETIONS)
 
 
@@ -150,8 +155,6 @@ def parameter(resource: Resource) -> str | None:
     return names[0] if len(names) == 1 else None
 
 
-async def _items(ctx: ToolContext, resource: Resource, limit: int) -> list[dict[str, Any]]:
-    assert resource.ids is not None
-    source = resource.ids
+async def _items(ctx: ToolContext, source: IdSource, limit: int) -> list[dict[str, Any]]:
     result = await execute(source.operation, ctx, {**source.arguments, "limit": limit})
     return result.model_dump(mode="json")[source.plural]

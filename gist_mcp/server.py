@@ -25,6 +25,7 @@ import httpx
 from mcp.server import MCPServer
 from mcp.server.lowlevel.helper_types import ReadResourceContents
 from mcp.server.mcpserver import Context
+from mcp.server.mcpserver.exceptions import ToolError
 from mcp.shared.exceptions import MCPError
 from mcp.types import (
     INVALID_PARAMS,
@@ -42,7 +43,7 @@ from mcp.types import (
 from mcp.types import Tool as MCPTool
 from pydantic import AnyUrl
 
-from gist_mcp import __version__, _sdk, resources
+from gist_mcp import __version__, _sdk, confirm, prompts, resources, views
 from gist_mcp._http import GistClient
 from gist_mcp._tools import advertised_tools, call_operation
 from gist_mcp.catalog import CATALOG, TOOLSETS, Operation, ToolContext, resources_of, select
@@ -99,24 +100,35 @@ class GistServer(MCPServer[None]):
             version=__version__,
             instructions=instructions(settings),
             lifespan=_lifespan,
+            extensions=[views.apps()],
         )
         self.gist_settings = settings
         self.gist = GistClient(settings, transport=transport)
         self.webhooks = webhooks
         self.enabled: set[str] = set(settings.toolsets)
+        self._prompts: set[str] = set()
         self._load()
         self.subscriptions = _sdk.install(self, list_changed=settings.dynamic_toolsets)
         self.completion()(self._complete)
 
     def _load(self) -> None:
-        """(Re)build the tool and resource lists from the enabled toolsets."""
+        """(Re)build the tool, resource and prompt lists from the enabled toolsets.
+
+        A workflow prompt is offered only while every tool it walks the model through is served.
+        """
         operations = select(self.enabled, self.gist_settings.read_only)
         if self.gist_settings.dynamic_toolsets:
             operations += dynamic_toolsets.OPERATIONS
         self.operations: dict[str, Operation] = {op.name: op for op in operations}
-        self._tools = advertised_tools(operations)
+        self._tools = views.bind(advertised_tools(operations))
         served = self.enabled if self.webhooks is not None else self.enabled - {"webhooks"}
         self._resources = resources_of(served)
+        offered = {workflow.prompt.name: workflow.prompt for workflow in prompts.offered(self.operations)}
+        for name in self._prompts - offered.keys():
+            self.remove_prompt(name)
+        for name in offered.keys() - self._prompts:
+            self.add_prompt(offered[name])
+        self._prompts = set(offered)
 
     async def list_tools(self) -> list[MCPTool]:
         """The catalogue's tools for the toolsets and mode this server runs with."""
@@ -124,11 +136,19 @@ class GistServer(MCPServer[None]):
 
     async def call_tool(
         self, name: str, arguments: dict[str, Any], context: Context[None, Any] | None = None
-    ) -> CallToolResult:
-        """Run one catalogue operation; its failures are isError results, an unknown tool is JSON-RPC -32602."""
+    ) -> CallToolResult | InputRequiredResult:
+        """Run one catalogue operation; its failures are isError results, an unknown tool is JSON-RPC -32602.
+
+        A destructive call first asks the user to confirm when its operation says so (gist_mcp/confirm.py).
+        """
         op = self.operations.get(name)
         if op is None:
             raise MCPError(code=INVALID_PARAMS, message=self.unavailable(name), data={"tool": name})
+        asked = await confirm.confirm(op, arguments, context, self.gist_settings.confirm)
+        if isinstance(asked, str):
+            raise ToolError(asked)
+        if asked is not None:
+            return asked
         progress = context.report_progress if context is not None else None
         async with self._session_log(context):
             return await call_operation(op, self.tool_context(progress, context), arguments)
@@ -160,16 +180,23 @@ class GistServer(MCPServer[None]):
         return ToolContext(self.gist, progress, webhooks=store, toolsets=switch)
 
     async def list_resources(self) -> list[Resource]:
-        """The collection resources plus one concrete URI per segment and campaign."""
-        return [*resources.listed(self._resources), *await resources.concrete(self._resources, self.tool_context())]
+        """The views of the enabled tools, the collection resources, and one concrete URI per segment and campaign."""
+        shown = views.served(self.operations)
+        return [
+            *[view for view in await super().list_resources() if str(view.uri) in shown],
+            *resources.listed(self._resources),
+            *await resources.concrete(self._resources, self.tool_context()),
+        ]
 
     async def list_resource_templates(self) -> list[ResourceTemplate]:
         return resources.templates(self._resources)
 
     async def read_resource(
         self, uri: AnyUrl | str, context: Context[None, Any] | None = None
-    ) -> Iterable[ReadResourceContents]:
-        """Read one resource of the enabled toolsets (errors are JSON-RPC errors naming the URI)."""
+    ) -> Iterable[ReadResourceContents] | InputRequiredResult:
+        """Read a view, or one resource of the enabled toolsets (errors are JSON-RPC errors naming the URI)."""
+        if str(uri) in views.served(self.operations):
+            return await super().read_resource(uri, context)  # the SDK's Apps extension serves the views
         not_found = resources.not_found_code(context.protocol_version if context is not None else None)
         resource, params = resources.match(self._resources, str(uri), not_found)
         async with self._session_log(context):
@@ -190,9 +217,9 @@ class GistServer(MCPServer[None]):
         argument: CompletionArgument,
         context: CompletionContext | None,
     ) -> Completion | None:
-        """Ids for a resource template's parameter (segments, campaigns, conversations...)."""
-        if not isinstance(ref, ResourceTemplateReference):
-            return None
+        """Ids for a resource template's parameter (segments, campaigns, conversations...) or a prompt's id argument."""
+        if isinstance(ref, PromptReference):
+            return await prompts.complete(ref.name, argument.name, argument.value, self.tool_context())
         resource = next((r for r in self._resources if r.uri == ref.uri), None)
         if resource is None or resources.parameter(resource) != argument.name:
             return None

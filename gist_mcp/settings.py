@@ -17,6 +17,8 @@ from gist_mcp.environment import Environment
 from gist_mcp.errors import GistConfigError
 
 DEFAULT_BASE_URL = "https://api.getgist.com"
+CONFIRM_CHOICES = ("ask", "never")
+"""GIST_CONFIRM: `ask` the user before destructive calls (when the client supports elicitation), or `never`."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -37,6 +39,8 @@ class Settings:
     """Start with `toolsets` plus list_toolsets/enable_toolset, which switch more on at runtime."""
     auth_token: SecretStr | None = None
     """GIST_MCP_AUTH_TOKEN: the Bearer token HTTP clients must send (required on a public bind)."""
+    confirm: bool = True
+    """GIST_CONFIRM=ask (default) or never: ask the user before destructive calls when the client can elicit."""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -54,6 +58,7 @@ class Settings:
             read_only=env.flag("GIST_READ_ONLY"),
             dynamic_toolsets=env.flag("GIST_DYNAMIC_TOOLSETS"),
             auth_token=env.secret("GIST_MCP_AUTH_TOKEN"),
+            confirm=env.choice("GIST_CONFIRM", CONFIRM_CHOICES, "ask") == "ask",
         )
 
     def replace(self, **changes: object) -> Settings:

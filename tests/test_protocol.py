@@ -26,6 +26,8 @@ from tests.conftest import CANARY_KEY, call, settings_for
 
 MODES = ["legacy", "auto"]
 """The 2025-11-25 handshake era and the stateless 2026-07-28 era."""
+NO_WORKFLOW = frozenset({"raw"})
+"""Toolsets none of the workflow prompts can run with: such a server offers no prompt."""
 
 pytestmark = [
     pytest.mark.anyio,
@@ -170,14 +172,14 @@ async def test_a_legacy_client_without_set_level_gets_warnings_only(make_server:
 
 @pytest.mark.parametrize("mode", MODES)
 async def test_capabilities_declare_only_what_is_sent(make_server: Callable[..., GistServer], mode: str) -> None:
-    async with Client(make_server(), mode=mode) as client:
+    async with Client(make_server(toolsets=NO_WORKFLOW), mode=mode) as client:
         static = client.server_capabilities
     async with Client(make_server(dynamic_toolsets=True), mode=mode) as client:
         dynamic = client.server_capabilities
     assert static is not None
     assert static.tools is not None
     assert static.resources is not None
-    assert static.prompts is None, "no prompt is registered, so prompts are not advertised"
+    assert static.prompts is None, "no workflow's tools are all served, so no prompt is advertised"
     assert not static.tools.list_changed
     assert not static.resources.list_changed
     assert dynamic is not None
@@ -189,7 +191,7 @@ async def test_capabilities_declare_only_what_is_sent(make_server: Callable[...,
 
 @pytest.mark.parametrize("mode", MODES)
 async def test_prompts_are_advertised_once_one_is_registered(make_server: Callable[..., GistServer], mode: str) -> None:
-    server = make_server()
+    server = make_server(toolsets=NO_WORKFLOW)
 
     @server.prompt(name="hello", description="Say hello.")
     def hello() -> str:
@@ -206,7 +208,7 @@ async def test_prompts_are_advertised_once_one_is_registered(make_server: Callab
 
 @pytest.mark.parametrize("mode", MODES)
 async def test_without_prompts_prompts_list_is_not_served(make_server: Callable[..., GistServer], mode: str) -> None:
-    async with Client(make_server(), mode=mode, cache=None) as client:
+    async with Client(make_server(toolsets=NO_WORKFLOW), mode=mode, cache=None) as client:
         with pytest.raises(MCPError) as raised:
             await client.list_prompts()
     assert raised.value.error.code == METHOD_NOT_FOUND

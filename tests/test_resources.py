@@ -8,6 +8,7 @@ import pytest
 from mcp import Client, MCPError
 from mcp.types import INVALID_PARAMS, ResourceTemplateReference
 
+from gist_mcp import views
 from gist_mcp._sdk import is_modern
 from gist_mcp.emulator import GistEmulator
 from gist_mcp.resources import RESOURCE_NOT_FOUND
@@ -90,7 +91,7 @@ async def test_unknown_uri_is_resource_not_found(client: Client) -> None:
 async def test_resources_list_survives_a_gist_outage(client: Client, emulator: GistEmulator) -> None:
     emulator.faults.add("status", status=401, times=None)
     uris = {str(r.uri) for r in (await client.list_resources()).resources}
-    assert uris == {"gist://segments", "gist://campaigns", "gist://teammates"}
+    assert uris == {"gist://segments", "gist://campaigns", "gist://teammates", *views.URIS}
 
 
 async def test_a_conversation_with_its_latest_messages(client: Client) -> None:

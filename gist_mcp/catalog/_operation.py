@@ -65,6 +65,9 @@ class Operation:
     idempotent: bool
     deadline: Callable[[Any], float] | None = None
     """Seconds a call may take when its own input decides (a wait); otherwise the server's deadline."""
+    confirm: Callable[[Any], str | None] | None = None
+    """For destructive calls: the question to put to the user for these (validated) arguments, saying exactly
+    what will change, or None when this call needs no confirmation (see gist_mcp/confirm.py)."""
 
     def parse(self, arguments: Mapping[str, Any]) -> BaseModel:
         """`arguments` validated by the input model.

@@ -47,6 +47,8 @@ class IdSource:
     """How many ids a completion reads at most (Gist pages cost requests)."""
     listed: bool = True
     """Whether resources/list names each item's concrete URI (for hosts' resource pickers)."""
+    value: str = "id"
+    """The item field a completion offers: `id`, or `name` where the tool takes names (tag_contacts' tag)."""
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -25,6 +25,8 @@ CHUNK_SIZE = 100
 """Contacts per `POST /contacts/batch`. The reference gives no limit; 100 is our choice [I]."""
 MAX_IMPORT_RECORDS = 10_000
 """Records one import_contacts call takes (CONTRACT.md)."""
+CONFIRM_IMPORT_OVER = 1000
+"""Importing more records than this in one call asks the user first (when the client can elicit)."""
 POLL_DELAYS = (0.5, 1.0, 2.0, 3.0)
 """Seconds before each round of status polls; the last repeats."""
 DEADLINE_MARGIN = 5.0
@@ -321,6 +323,11 @@ IMPORT_CONTACTS = Operation(
     input=ImportContactsInput,
     output=ImportResult,
     run=import_contacts,
+    confirm=lambda args: (
+        f"Import {len(args.contacts):,} contacts into Gist (creating or updating each)?"
+        if len(args.contacts) > CONFIRM_IMPORT_OVER
+        else None
+    ),
     read_only=False,
     destructive=False,
     idempotent=False,

@@ -291,8 +291,18 @@ def _operations(kind: ContactType) -> tuple[Operation, ...]:
             read_only=False,
             destructive=True,
             idempotent=True,
+            confirm=lambda args: (
+                f"Permanently delete the {kind} with {_named(getattr(args, kind))} and all its "
+                "data from Gist? This cannot be undone."
+            ),
         ),
     )
+
+
+def _named(ref: Any) -> str:
+    """How a confirmation names a contact reference: `email a@b.c`, `id 42`."""
+    key, value = ref.selector
+    return f"{key.replace('_', ' ')} {value}"
 
 
 def _existed(raw: dict[str, Any]) -> bool | None:

@@ -563,6 +563,9 @@ DELETE_CONVERSATION = Operation(
     description="Delete a conversation and its messages. Cannot be undone.",
     gist_call="DELETE /conversations/{id}",
     input=ConversationIdInput,
+    confirm=lambda args: (
+        f"Permanently delete conversation {args.conversation_id} and all its messages? This cannot be undone."
+    ),
     output=Deleted,
     run=delete_conversation,
     read_only=False,

@@ -124,6 +124,11 @@ API_REQUEST = Operation(
     description=_DESCRIPTION,
     gist_call="any method and path on the API host",
     input=ApiRequestInput,
+    confirm=lambda args: (
+        f"Send DELETE /{args.path} to Gist? Whatever it names is deleted and cannot be restored."
+        if args.method == "DELETE"
+        else None
+    ),
     output=ApiResponse,
     run=api_request,
     read_only=False,

@@ -27,6 +27,8 @@ LOOKUPS_AT_ONCE = 10
 """Email / user_id lookups in flight at once (each is one `GET /contacts?...`, paced by the rate limiter)."""
 MAX_CONTACTS = 5000
 """Most contacts one tag_contacts call takes."""
+CONFIRM_UNTAG_OVER = 10
+"""Untagging more contacts than this in one call asks the user first (when the client can elicit)."""
 
 _TAG_ID = Field(description="The tag's id, as returned by list_tags or create_tag.")
 
@@ -157,6 +159,15 @@ def _reference(target: TagTarget) -> dict[str, Any]:
     return target.model_dump(exclude_none=True, exclude_defaults=True)
 
 
+def _confirm_untag(args: TagContactsInput) -> str | None:
+    """The confirmation question when a call untags more than CONFIRM_UNTAG_OVER contacts (last mention wins)."""
+    last = {target.selector: target.untag for target in args.contacts}
+    untagged = sum(last.values())
+    if untagged <= CONFIRM_UNTAG_OVER:
+        return None
+    return f"Remove the tag {args.tag!r} from {untagged:,} contacts?"
+
+
 async def tag_contacts(ctx: ToolContext, args: TagContactsInput) -> TagContactsResult:
     distinct, failed = await _resolve(ctx, args.contacts)
     targets = list(distinct.values())
@@ -262,6 +273,7 @@ TOOLSET = Toolset(
             read_only=False,
             destructive=False,
             idempotent=True,
+            confirm=_confirm_untag,
         ),
         Operation(
             name="list_tags",
@@ -288,6 +300,9 @@ TOOLSET = Toolset(
             read_only=False,
             destructive=True,
             idempotent=True,
+            confirm=lambda args: (
+                f"Delete tag {args.tag_id} and remove it from every contact that has it? This cannot be undone."
+            ),
         ),
     ),
 )
