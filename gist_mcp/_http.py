@@ -389,7 +389,7 @@ def clean_json(body: bytes, secret: str | None = None) -> Any:
         raise
     except ValueError:
         raise UnusableJSONError("is not valid JSON") from None
-    return _clean(data, secret, 0)
+    return data if _already_clean(data, secret) else _clean(data, secret, 0)
 
 
 def _bounded_int(text: str) -> int:
@@ -399,6 +399,34 @@ def _bounded_int(text: str) -> int:
 
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _already_clean(data: Any, secret: str | None) -> bool:
+    """Whether `_clean` would return `data` unchanged: the common case, proved with C-speed passes only.
+
+    `_clean` visits every value in Python (about three quarters of the CPU a 1,000-contact listing
+    spends reading Gist's answers); this check costs about a third of that. It serialises `data` once
+    (JSON escapes character by character, so a string holding the secret holds its escaped form in
+    the text; a non-finite number refuses to serialise), searches that text for lone surrogates and
+    the secret, and counts container levels. Anything doubtful goes to `_clean`, which decides.
+    """
+    try:
+        text = json.dumps(data, ensure_ascii=False, allow_nan=False)
+    except ValueError:
+        return False
+    if _SURROGATE.search(text) or (secret and json.dumps(secret, ensure_ascii=False)[1:-1] in text):
+        return False
+    level = [data] if isinstance(data, dict | list) else []
+    for _ in range(MAX_JSON_DEPTH):
+        if not level:
+            return True
+        level = [
+            child
+            for node in level
+            for child in (node.values() if isinstance(node, dict) else node)
+            if isinstance(child, dict | list)
+        ]
+    return not level
 
 
 def _clean(value: Any, secret: str | None, depth: int) -> Any:

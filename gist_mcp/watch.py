@@ -3,7 +3,8 @@
 The server's lifespan enters `WebhookHub.running()`: it opens the shared store, tells subscribers of
 `gist://webhook-events` about every newly stored event (also those another process stored), and in
 stdio mode with `--webhook-port` serves the receiver on a listener of its own. In HTTP mode the
-receiver routes sit beside `/mcp` instead (`receiver_routes`).
+receiver routes sit beside `/mcp` instead (`receiver_routes`). The receiver module loads only where
+one of those is used.
 """
 
 from __future__ import annotations
@@ -12,23 +13,16 @@ import contextlib
 import json
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anyio
 import httpx
-from starlette.applications import Starlette
-from starlette.routing import Route
 
 from gist_mcp.catalog.webhooks import EVENTS_URI
-from gist_mcp.webhooks import (
-    SIGNATURE_HEADER,
-    WebhookSettings,
-    WebhookStore,
-    data_dir_from_env,
-    receiver_routes,
-    serve_receiver,
-    signature,
-)
+from gist_mcp.webhooks import WebhookSettings, WebhookStore, data_dir_from_env
+
+if TYPE_CHECKING:
+    from starlette.routing import Route
 
 logger = logging.getLogger("gist_mcp.watch")
 Notify = Callable[[str], Awaitable[None]]
@@ -50,6 +44,8 @@ class WebhookHub:
 
     def routes(self) -> list[Route]:
         """The receiver routes, to serve beside `/mcp` on the HTTP transport."""
+        from gist_mcp.webhooks.receiver import receiver_routes
+
         return receiver_routes(self.store, self.settings)
 
     @contextlib.asynccontextmanager
@@ -80,6 +76,8 @@ class WebhookHub:
                 await notify(EVENTS_URI)
 
     async def _listen(self, host: str, port: int, *, task_status: Any = anyio.TASK_STATUS_IGNORED) -> None:
+        from gist_mcp.webhooks.receiver import serve_receiver
+
         await serve_receiver(self.store, self.settings, host, port, task_status=task_status)
 
 
@@ -98,6 +96,10 @@ def hub_from_env(*, sandbox: bool, listen: tuple[str, int] | None = None) -> Web
 
 def deliver_in_process(hub: WebhookHub) -> Callable[[dict[str, Any]], Awaitable[None]]:
     """A sink that posts payloads through the real receiver app in process (the sandbox's Gist webhooks)."""
+    from starlette.applications import Starlette
+
+    from gist_mcp.webhooks.receiver import SIGNATURE_HEADER, signature
+
     app = Starlette(routes=hub.routes())
     client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://sandbox.receiver")
 

@@ -8,6 +8,7 @@ gist-api.md marks as uncertain (string booleans, ISO or Unix times, tag objects 
 from __future__ import annotations
 
 import math
+import time
 from datetime import UTC, datetime
 from typing import Annotated, Any, ClassVar, Literal, Self, cast
 
@@ -22,9 +23,12 @@ class Input(BaseModel):
     listed in `null_means` keeps an explicit `null` as a value (update_conversation's `assignee: null`
     unassigns), except in a call that sends every argument: that is a strict client's null fill, and
     there `null` is "not given" too.
+
+    Validators are built on a model's first use (`defer_build`), not at import: tools/list comes
+    from the schema snapshot, so a start-up never needs them and saves ~12 ms building them all.
     """
 
-    model_config = ConfigDict(extra="forbid", coerce_numbers_to_str=True)
+    model_config = ConfigDict(extra="forbid", coerce_numbers_to_str=True, defer_build=True)
     null_means: ClassVar[frozenset[str]] = frozenset()
     """Fields whose explicit `null` is a value, not "not given"."""
 
@@ -127,12 +131,21 @@ class LeadRef(_Ref):
     email: str | None = None
 
 
+ISO_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+
+
 def iso(value: Any) -> str | None:
-    """Gist time (Unix seconds, ISO string, 0/empty for unset) → ISO-8601 UTC string, or None."""
+    """Gist time (Unix seconds, ISO string, 0/empty for unset) → ISO-8601 UTC string, or None.
+
+    Whole seconds in range, what Gist sends, take `time.gmtime` (a third of `datetime`'s cost: it runs
+    twice per contact of a listing); anything else goes the general way.
+    """
+    if type(value) is int and 0 < value <= MAX_UNIX_SECONDS:
+        return time.strftime(ISO_FORMAT, time.gmtime(value))
     if value in (None, "", 0, "0"):
         return None
     if isinstance(value, int | float) and not isinstance(value, bool):
-        return datetime.fromtimestamp(value, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        return datetime.fromtimestamp(value, UTC).strftime(ISO_FORMAT)
     if isinstance(value, str) and value.isdigit():
         return iso(int(value))
     return str(value)

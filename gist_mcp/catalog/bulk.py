@@ -4,14 +4,16 @@ gist-api.md §7.1 knows the paths but not the answers: Gist's SDK spec expects t
 back, while slates describes a job to poll (`GET /contacts/batch/{id}`). Each chunk's answer is read
 as either. Chunks go one after another so that a failure stops the import at a known place: the
 result lists every chunk (accepted, finished, failed or not sent, with its record indexes), so
-nothing is silently half-done. Polling keeps `DEADLINE_MARGIN` seconds free to answer `running`
-with the batch ids instead of failing at the call's deadline.
+nothing is silently half-done. Running jobs are polled all at once each round. Polling keeps
+`DEADLINE_MARGIN` seconds free to answer `running` with the batch ids instead of failing at the call's
+deadline.
 """
 
 from __future__ import annotations
 
 from typing import Any, Literal, Self
 
+import anyio
 from pydantic import BaseModel, Field, create_model, model_validator
 
 from gist_mcp._http import remaining
@@ -221,11 +223,11 @@ class _Import:
                 return
             await self.ctx.gist.pause(delay)
             round_ += 1
+            answers = await self._poll_round(pending)
             for chunk in pending:
-                try:
-                    raw = await _fetch_job(self.ctx, str(chunk.batch_id))
-                except GistError as error:
-                    self.poll_error = str(error)
+                raw = answers[chunk.first]
+                if isinstance(raw, GistError):
+                    self.poll_error = str(raw)
                     return
                 status = _job_status(raw)
                 if status == "running":
@@ -235,6 +237,25 @@ class _Import:
                     chunk.error = str(raw.get("message") or raw.get("error") or "Gist reports the batch failed")
                 self._failed_records(read_failures(raw, chunk.first), _count(raw.get("failed")))
                 await self._step(f"records {chunk.first}-{chunk.last} {status}")
+
+    async def _poll_round(self, pending: list[ImportChunk]) -> dict[int, dict[str, Any] | GistError]:
+        """Every pending job's status at once (the shared rate limiter paces them), by the chunk's first index.
+
+        A round costs one round trip instead of one per chunk; the answers are then read in chunk
+        order, so the result and progress are the same as if they had been fetched one by one.
+        """
+        answers: dict[int, dict[str, Any] | GistError] = {}
+
+        async def fetch(chunk: ImportChunk) -> None:
+            try:
+                answers[chunk.first] = await _fetch_job(self.ctx, str(chunk.batch_id))
+            except GistError as error:
+                answers[chunk.first] = error
+
+        async with anyio.create_task_group() as group:
+            for chunk in pending:
+                group.start_soon(fetch, chunk)
+        return answers
 
     def result(self) -> ImportResult:
         accepted = sum(c.last - c.first + 1 for c in self.chunks if c.status in ("done", "running"))

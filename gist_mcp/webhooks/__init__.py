@@ -9,6 +9,8 @@ async with WebhookStore.from_settings(settings) as store:
 ```
 """
 
+from typing import TYPE_CHECKING, Any
+
 from gist_mcp.webhooks.config import WebhookSettings, data_dir_from_env
 from gist_mcp.webhooks.events import (
     MAX_EVENT_BYTES,
@@ -19,15 +21,39 @@ from gist_mcp.webhooks.events import (
     event_id,
     event_topic,
 )
-from gist_mcp.webhooks.receiver import (
-    SIGNATURE_HEADER,
-    hide_token_in_access_log,
-    receiver_routes,
-    serve_receiver,
-    signature,
-    signature_matches,
-)
 from gist_mcp.webhooks.store import MAX_LISTING_BYTES, MAX_STORE_BYTES, EventPage, WebhookStore
+
+if TYPE_CHECKING:
+    from gist_mcp.webhooks.receiver import (
+        SIGNATURE_HEADER,
+        hide_token_in_access_log,
+        receiver_routes,
+        serve_receiver,
+        signature,
+        signature_matches,
+    )
+
+_RECEIVER_NAMES = frozenset(
+    {
+        "SIGNATURE_HEADER",
+        "hide_token_in_access_log",
+        "receiver_routes",
+        "serve_receiver",
+        "signature",
+        "signature_matches",
+    }
+)
+"""Names of `receiver`, which loads on first use: a server without the receiver (no webhooks toolset,
+stdio without `--webhook-port`) never pays for its module, Starlette app and uvicorn runner."""
+
+
+def __getattr__(name: str) -> Any:
+    if name in _RECEIVER_NAMES:
+        from gist_mcp.webhooks import receiver
+
+        return getattr(receiver, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "MAX_EVENT_BYTES",

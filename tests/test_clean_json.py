@@ -1,0 +1,86 @@
+"""`_http.clean_json`'s fast path: a body that needs no cleaning is returned as parsed, any other is cleaned.
+
+The fast path (`_already_clean`) only decides whether the full walk (`_clean`) would change
+anything, so for every body the answer must equal the full walk's, error included.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from gist_mcp._http import MAX_JSON_DEPTH, UnusableJSONError, _already_clean, _bounded_int, _clean, clean_json
+
+SECRET = "sk-canary-4242"
+QUOTED_SECRET = 'sk"canary\\4242'
+
+CLEAN_PAGE = json.dumps(
+    {
+        "contacts": [
+            {"id": n, "name": f"Zoë {n} [x] {{y}}", "tags": [{"id": 1, "name": "vip"}], "score": 1.5, "ok": True}
+            for n in range(50)
+        ],
+        "pages": {"next": "https://api.example/contacts?page=2"},
+    }
+).encode()
+
+NEEDS_CLEANING = {
+    "secret in a value": b'{"a": "x sk-canary-4242 y"}',
+    "secret as a key": b'{"sk-canary-4242": 1}',
+    "secret written with escapes": b'{"a": "\\u0073k-canary-4242"}',
+    "Bearer secret": b'["Bearer sk-canary-4242"]',
+    "lone surrogate": b'{"a": "\\ud800"}',
+    "lone surrogate in a key": b'{"\\udc00": 1}',
+    "infinite number": b"[1e400, -1e400]",
+    "too deep": b"[" * (MAX_JSON_DEPTH + 1) + b"]" * (MAX_JSON_DEPTH + 1),
+    "too deep in objects": b'{"a":' * (MAX_JSON_DEPTH + 1) + b"{}" + b"}" * (MAX_JSON_DEPTH + 1),
+}
+ALREADY_CLEAN = {
+    "a page of contacts": CLEAN_PAGE,
+    "the deepest allowed": b"[" * MAX_JSON_DEPTH + b"]" * MAX_JSON_DEPTH,
+    "a valid surrogate pair": b'{"a": "\\ud83d\\ude00"}',
+    "NaN (read as null)": b"[NaN, 1]",
+    "part of the secret": b'{"a": "sk-canary-424"}',
+    "a scalar": b'"text"',
+    "brackets in strings": b'{"a": "[[[[{{{{"}',
+}
+
+
+def _full_walk(body: bytes, secret: str | None) -> object:
+    try:
+        return _clean(json.loads(body, parse_int=_bounded_int, parse_constant=lambda _: None), secret, 0)
+    except UnusableJSONError as error:
+        return repr(error)
+
+
+def _answer(body: bytes, secret: str | None) -> object:
+    try:
+        return clean_json(body, secret)
+    except UnusableJSONError as error:
+        return repr(error)
+
+
+@pytest.mark.parametrize("body", NEEDS_CLEANING.values(), ids=NEEDS_CLEANING.keys())
+def test_a_body_that_needs_cleaning_gets_the_full_walk(body: bytes) -> None:
+    data = json.loads(body, parse_int=_bounded_int, parse_constant=lambda _: None)
+    assert not _already_clean(data, SECRET)
+    assert _answer(body, SECRET) == _full_walk(body, SECRET)
+    assert SECRET not in str(_answer(body, SECRET))
+
+
+@pytest.mark.parametrize("body", ALREADY_CLEAN.values(), ids=ALREADY_CLEAN.keys())
+def test_a_body_that_needs_nothing_is_returned_as_parsed(body: bytes) -> None:
+    data = json.loads(body, parse_int=_bounded_int, parse_constant=lambda _: None)
+    assert _already_clean(data, SECRET)
+    assert _answer(body, SECRET) == _full_walk(body, SECRET) == data
+
+
+def test_a_secret_that_json_escapes_is_still_found() -> None:
+    body = json.dumps({"echo": f"key={QUOTED_SECRET}"}).encode()
+    assert _answer(body, QUOTED_SECRET) == {"echo": "key=[redacted]"}
+
+
+def test_without_a_secret_only_the_other_checks_apply() -> None:
+    assert _answer(b'{"a": "sk-canary-4242"}', None) == {"a": "sk-canary-4242"}
+    assert _answer(b'{"a": "\\ud800"}', None) == {"a": "\ufffd"}

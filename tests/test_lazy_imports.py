@@ -1,0 +1,63 @@
+"""Start-up imports only what the mode needs: checked in a fresh interpreter, as `gist-mcp` starts.
+
+The MCP SDK itself imports Starlette and uvicorn, so those are not checked; gist-mcp's own optional
+parts are: the emulator (sandbox only), the HTTP app (HTTP transport only) and the webhook receiver
+(HTTP transport, `--webhook-port` or the sandbox's in-process deliveries only).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+OPTIONAL = ("gist_mcp.emulator", "gist_mcp.http_app", "gist_mcp.webhooks.receiver", "gist_mcp._serve")
+PROBE = """
+import json, sys
+from gist_mcp.cli import build_parser, build_server, load_settings
+args = build_parser().parse_args(sys.argv[1:])
+build_server(load_settings(args))
+print(json.dumps(sorted(m for m in sys.modules if m.startswith("gist_mcp"))))
+"""
+
+
+def loaded_after_building(*argv: str, data_dir: Path) -> set[str]:
+    """The gist_mcp modules loaded once `gist-mcp <argv>` has built its server (nothing is served)."""
+    done = subprocess.run(
+        [sys.executable, "-c", PROBE, *argv],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+        env={"PYTHONPATH": str(ROOT), "GIST_API_KEY": "lazy-key", "GIST_MCP_DATA_DIR": str(data_dir)},
+    )
+    return set(json.loads(done.stdout.splitlines()[-1]))
+
+
+@pytest.mark.parametrize("argv", [(), ("--toolsets", "all"), ("--toolsets", "users")], ids=str)
+def test_stdio_with_a_real_key_loads_none_of_the_optional_parts(argv: tuple[str, ...], tmp_path: Path) -> None:
+    loaded = loaded_after_building(*argv, data_dir=tmp_path)
+    assert "gist_mcp.server" in loaded
+    assert not loaded & set(OPTIONAL), sorted(loaded & set(OPTIONAL))
+
+
+def test_the_sandbox_loads_the_emulator_and_the_receiver_it_delivers_through(tmp_path: Path) -> None:
+    loaded = loaded_after_building("--sandbox", data_dir=tmp_path)
+    assert {"gist_mcp.emulator", "gist_mcp.webhooks.receiver"} <= loaded
+    assert "gist_mcp.http_app" not in loaded
+
+
+def test_the_receiver_names_still_come_from_the_package() -> None:
+    import gist_mcp.webhooks as webhooks
+    from gist_mcp.webhooks import receiver
+
+    for name in webhooks.__all__:
+        assert getattr(webhooks, name) is not None
+    assert webhooks.receiver_routes is receiver.receiver_routes
+    with pytest.raises(AttributeError, match="no_such_name"):
+        _ = webhooks.no_such_name  # type: ignore[attr-defined]
