@@ -12,6 +12,7 @@ import pytest
 from mcp import Client
 from mcp.types import CallToolResult
 from pydantic import SecretStr
+from virtual_time import VirtualTimeLoop, unix_time
 
 from gist_mcp.catalog import TOOLSET_NAMES
 from gist_mcp.emulator import GistEmulator
@@ -26,7 +27,10 @@ MODES = ["legacy", "auto"]
 
 
 @pytest.fixture
-def anyio_backend() -> str:
+def anyio_backend(request: pytest.FixtureRequest) -> str | tuple[str, dict[str, Any]]:
+    """asyncio; on virtual time (tests/virtual_time.py) for tests marked `virtual_time`."""
+    if request.node.get_closest_marker("virtual_time") is not None:
+        return ("asyncio", {"loop_factory": VirtualTimeLoop})
     return "asyncio"
 
 
@@ -40,8 +44,9 @@ def no_secret_in_logs(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
 
 
 @pytest.fixture
-def emulator() -> GistEmulator:
-    return GistEmulator(api_keys=(CANARY_KEY,))
+def emulator(request: pytest.FixtureRequest) -> GistEmulator:
+    virtual = request.node.get_closest_marker("virtual_time") is not None
+    return GistEmulator(api_keys=(CANARY_KEY,), clock=unix_time if virtual else None)
 
 
 def settings_for(**changes: Any) -> Settings:

@@ -7,7 +7,7 @@ import pytest
 
 from gist_mcp._ratelimit import RateLimiter
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.virtual_time]
 
 
 class Clock:
