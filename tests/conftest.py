@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
 import httpx
+import hypothesis
 import pytest
 from mcp import Client
 from mcp.types import CallToolResult
@@ -24,6 +26,13 @@ CANARY_KEY = "sk_canary_3f9a1c7e5b2d"
 BASE_URL = "http://gist.test"
 MODES = ["legacy", "auto"]
 """The 2025-11-25 handshake era and the stateless 2026-07-28 era."""
+
+# Property tests: in CI (the CI variable set) the same examples every run, and a failure prints the blob that
+# replays it (`@reproduce_failure`); locally random, so new inputs keep being tried. Loaded here, before any
+# test module builds its own `settings(...)`, which inherit from the profile in force.
+hypothesis.settings.register_profile("ci", derandomize=True, database=None, print_blob=True)
+hypothesis.settings.register_profile("dev", print_blob=True)
+hypothesis.settings.load_profile("ci" if os.environ.get("CI") else "dev")
 
 
 @pytest.fixture
