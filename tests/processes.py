@@ -12,7 +12,7 @@ import anyio
 from anyio.streams.text import TextReceiveStream
 
 LISTENING = re.compile(r"Uvicorn running on (http://\S+)")
-"""The line uvicorn logs (at INFO and DEBUG) once its socket listens, with the port it was given (port 0: the one it took)."""
+"""What uvicorn logs (INFO and DEBUG) once it listens, with its port (for port 0: the one it took)."""
 
 
 @dataclass

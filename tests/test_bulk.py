@@ -7,12 +7,12 @@ from typing import Any
 
 import httpx
 import pytest
+from conftest import MODES, call, call_error, settings_for
 from mcp import Client
 
 from gist_mcp.catalog.bulk import CHUNK_SIZE, MAX_IMPORT_RECORDS, MAX_LISTED_FAILURES, POLL_DELAYS
 from gist_mcp.emulator import GistEmulator
 from gist_mcp.server import GistServer, create_server
-from tests.conftest import MODES, call, call_error, settings_for
 
 pytestmark = [pytest.mark.anyio, pytest.mark.virtual_time]
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
+from conftest import MODES, call, call_error
 from mcp import Client
 
 from gist_mcp.emulator import GistEmulator
 from gist_mcp.server import GistServer
-from tests.conftest import MODES, call, call_error
 
 pytestmark = [pytest.mark.anyio, pytest.mark.virtual_time]
 

@@ -9,13 +9,13 @@ from typing import Any
 
 import httpx
 import pytest
+from conftest import CANARY_KEY, call, call_error, settings_for
 from mcp import Client
 from starlette.types import ASGIApp, Receive, Scope, Send
 from virtual_time import unix_time
 
 from gist_mcp.emulator import GistEmulator
 from gist_mcp.server import GistServer, create_server
-from tests.conftest import CANARY_KEY, call, call_error, settings_for
 
 pytestmark = pytest.mark.anyio
 

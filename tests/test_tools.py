@@ -6,11 +6,11 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
+from conftest import CANARY_KEY, call, call_error, settings_for
 from mcp import Client
 
 from gist_mcp.emulator import GistEmulator
 from gist_mcp.server import create_server
-from tests.conftest import CANARY_KEY, call, call_error, settings_for
 
 pytestmark = pytest.mark.anyio
 

@@ -12,11 +12,11 @@ from pathlib import Path
 
 import anyio
 import pytest
+from conftest import CANARY_KEY, MODES, call
 from mcp import Client, StdioServerParameters
+from processes import http_server
 
 from gist_mcp.emulator import GistEmulator
-from tests.conftest import CANARY_KEY, MODES, call
-from tests.processes import http_server
 
 pytestmark = pytest.mark.anyio
 COMMAND = [sys.executable, "-m", "gist_mcp"]

@@ -18,17 +18,17 @@ import anyio
 import httpx
 import httpx2
 import pytest
+from conftest import CANARY_KEY, MODES, call, call_error, settings_for
 from mcp import Client, StdioServerParameters
 from mcp.client.streamable_http import streamable_http_client
 from mcp.types import ResourceUpdatedNotification, TextResourceContents
+from processes import http_server
 from starlette.applications import Starlette
 
 from gist_mcp.emulator import GistEmulator
 from gist_mcp.server import GistServer, create_server
 from gist_mcp.watch import WebhookHub, deliver_in_process
 from gist_mcp.webhooks import MAX_EVENT_BYTES, MAX_LISTING_BYTES, WebhookSettings, WebhookStore, event_id
-from tests.conftest import CANARY_KEY, MODES, call, call_error, settings_for
-from tests.processes import http_server
 
 pytestmark = [
     pytest.mark.anyio,

@@ -19,6 +19,7 @@ from typing import Any, NoReturn
 import httpx
 import pytest
 from anyio.from_thread import BlockingPortal, start_blocking_portal
+from conftest import CANARY_KEY, settings_for
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from mcp import Client
@@ -29,7 +30,6 @@ from gist_mcp.emulator import GistEmulator
 from gist_mcp.server import create_server
 from gist_mcp.watch import WebhookHub
 from gist_mcp.webhooks import WebhookSettings
-from tests.conftest import CANARY_KEY, settings_for
 
 FUZZ = settings(
     max_examples=200,
