@@ -6,6 +6,7 @@ import json
 import logging
 import os
 from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -50,6 +51,16 @@ def no_secret_in_logs(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
     yield
     leaked = [r.getMessage() for r in caplog.records if CANARY_KEY in r.getMessage()]
     assert not leaked, f"API key leaked into logs: {leaked}"
+
+
+@pytest.fixture
+def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> pytest.MonkeyPatch:
+    """No GIST_* variable from the outer environment; a private data folder."""
+    for name in list(os.environ):
+        if name.startswith("GIST_"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("GIST_MCP_DATA_DIR", str(tmp_path))
+    return monkeypatch
 
 
 @pytest.fixture

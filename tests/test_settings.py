@@ -19,18 +19,6 @@ from gist_mcp.webhooks import WebhookSettings
 GOOD_TOKEN = "t" * MIN_AUTH_TOKEN_LENGTH
 
 
-@pytest.fixture
-def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> pytest.MonkeyPatch:
-    """No GIST_* variable from the outer environment; a private data folder."""
-    import os
-
-    for name in list(os.environ):
-        if name.startswith("GIST_"):
-            monkeypatch.delenv(name)
-    monkeypatch.setenv("GIST_MCP_DATA_DIR", str(tmp_path))
-    return monkeypatch
-
-
 def test_defaults_and_placeholders() -> None:
     settings = Settings.from_env({"GIST_API_KEY": "${user_config.api_key}", "GIST_MCP_AUTH_TOKEN": "${user_config.t}"})
     assert settings.api_key is None

@@ -99,13 +99,3 @@ def test_tools_and_version_need_no_key() -> None:
     assert tools.stdout.split()[0] == "list_tags"
     assert len(tools.stdout.strip().splitlines()) == 1
     assert run_cli("--version").stdout.startswith("gist-mcp ")
-
-
-def test_call_prints_json_and_fails_with_status_1() -> None:
-    ok = run_cli("--sandbox", "call", "list_tags", '{"limit": 2}')
-    assert ok.returncode == 0, ok.stderr
-    assert '"count": 2' in ok.stdout
-    bad = run_cli("call", "--sandbox", "get_user", '{"user": {"id": 1}}')
-    assert bad.returncode == 1
-    assert "404" in bad.stderr
-    assert bad.stdout == ""
