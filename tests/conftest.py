@@ -7,7 +7,7 @@ import logging
 import os
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import httpx
 import hypothesis
@@ -67,6 +67,32 @@ def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> pytest.MonkeyP
 def emulator(request: pytest.FixtureRequest) -> GistEmulator:
     virtual = request.node.get_closest_marker("virtual_time") is not None
     return GistEmulator(api_keys=(CANARY_KEY,), clock=unix_time if virtual else None)
+
+
+def _not_json(constant: str) -> NoReturn:
+    raise ValueError(f"{constant} is not JSON")
+
+
+def strict_json(text: str) -> Any:
+    """`text` parsed as JSON proper: encodable as UTF-8, and no NaN or Infinity (json.loads takes them)."""
+    return json.loads(text.encode(), parse_constant=_not_json)  # encode(): a lone surrogate raises
+
+
+class SettableClock:
+    """A clock a test moves by hand (`clock.now += 60`): for the emulator, the rate limiter, timestamps."""
+
+    def __init__(self, now: float) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+FOREIGN_CURSOR = (
+    "cursor: it belongs to a different listing (other tool or filters); "
+    "repeat the call with the same filters, or omit cursor to start over."
+)
+"""The whole error for a cursor handed to another listing: what it is, and the two ways on."""
 
 
 def settings_for(**changes: Any) -> Settings:

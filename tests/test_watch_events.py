@@ -12,13 +12,13 @@ import sys
 import tracemalloc
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 import anyio
 import httpx
 import httpx2
 import pytest
-from conftest import CANARY_KEY, MODES, call, call_error, settings_for
+from conftest import CANARY_KEY, MODES, call, call_error, settings_for, strict_json
 from mcp import Client, StdioServerParameters
 from mcp.client.streamable_http import streamable_http_client
 from mcp.types import ResourceUpdatedNotification, TextResourceContents
@@ -63,15 +63,6 @@ async def post(hub: WebhookHub, payload: dict[str, Any] | bytes) -> httpx.Respon
     body = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://receiver") as http:
         return await http.post(hub.settings.receiver_path, content=body)
-
-
-def _not_json(constant: str) -> NoReturn:
-    raise ValueError(f"{constant} is not JSON")
-
-
-def strict_json(text: str) -> Any:
-    """`text` parsed as JSON proper: encodable as UTF-8, and no NaN or Infinity (json.loads takes them)."""
-    return json.loads(text.encode(), parse_constant=_not_json)  # encode(): a lone surrogate raises
 
 
 HOSTILE_BODIES = [  # raw bodies as an attacker (or a broken sender) posts them
