@@ -4,8 +4,8 @@
 catalogue directly, so every tool gets its lean, exact schema and the one error boundary of
 `_tools.py` (the SDK's function-signature tools would nest, title and re-describe every argument,
 and its templates would answer a bad id with a traceback). One `GistClient` per server is shared by
-every tool and resource, and closed by the lifespan, which also runs the Watch Events hub (webhook
-store, arrival notifications, stdio receiver) when there is one. With `--dynamic-toolsets`,
+every tool and resource; the lifespan closes it when the last session ends, and runs the Watch Events
+hub (webhook store, arrival notifications, stdio receiver) when there is one. With `--dynamic-toolsets`,
 `enable_toolset` switches more toolsets on while it runs and tells clients the lists changed.
 """
 
