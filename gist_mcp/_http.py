@@ -3,6 +3,10 @@
 Auth, timeouts, the shared rate limiter, retries, the per-call deadline, response size limits and
 the mapping of failures onto `gist_mcp.errors` all live here, once, for every tool.
 
+Time is the event loop's clock (`anyio.current_time`), the same one `anyio.fail_after`, `move_on_after`
+and `sleep` use: deadlines, rate-limit waits and backoff share one source of time, so a test running
+on a virtual-time event loop (tests/virtual_time.py) runs all of them without really waiting.
+
 It is also the boundary where text from Gist enters: every answer is cleaned once here (see
 `clean_json`) so that nothing Gist sends can make an MCP answer unencodable or leak the key.
 """
@@ -145,7 +149,7 @@ def error_for(status: int, method: str, path: str, message: str, retry_after: fl
 @contextlib.contextmanager
 def deadline_scope(seconds: float) -> Iterator[float]:
     """Give every request made inside (child tasks included) a shared absolute deadline."""
-    deadline = time.monotonic() + seconds
+    deadline = anyio.current_time() + seconds
     token = _deadline.set(deadline)
     try:
         yield deadline
@@ -156,7 +160,7 @@ def deadline_scope(seconds: float) -> Iterator[float]:
 def remaining() -> float:
     """Seconds left before the current call's deadline (infinite outside a deadline scope)."""
     deadline = _deadline.get()
-    return math.inf if deadline is None else deadline - time.monotonic()
+    return math.inf if deadline is None else deadline - anyio.current_time()
 
 
 class GistClient:
@@ -212,9 +216,10 @@ class GistClient:
 
     async def aclose(self) -> None:
         """Close the connection pool (safe to call when it never opened)."""
-        if self._http is not None:
-            await self._http.aclose()
-            self._http = None
+        # Forget the pool before awaiting its close, so a request starting meanwhile opens a fresh one.
+        http, self._http = self._http, None
+        if http is not None:
+            await http.aclose()
 
     def _build(
         self, method: str, path: str, params: Mapping[str, Any] | None, body: Any, headers: Mapping[str, str] | None
@@ -260,7 +265,7 @@ class GistClient:
         idempotent = method in IDEMPOTENT_METHODS
         attempt = 0
         while True:
-            started = time.monotonic()
+            started = anyio.current_time()
             try:
                 response = await self._attempt(request, shown_path)
             except httpx.TransportError as exc:
@@ -275,7 +280,11 @@ class GistClient:
                 raise GistConnectionError(method, shown_path, _transport_reason(exc)) from exc
             if isinstance(response, GistResponse):
                 logger.debug(
-                    "%s %s -> %s in %.0f ms", method, shown_path, response.status, (time.monotonic() - started) * 1000
+                    "%s %s -> %s in %.0f ms",
+                    method,
+                    shown_path,
+                    response.status,
+                    (anyio.current_time() - started) * 1000,
                 )
                 return response
             error = response
@@ -295,7 +304,7 @@ class GistClient:
     async def _attempt(self, request: httpx.Request, shown_path: str) -> GistResponse | GistAPIError:
         """One send, inside a rate-limit slot that is held until the answer (or failure) is in."""
         left = remaining()
-        if left <= 0 or not await self.limiter.acquire(deadline=time.monotonic() + left):
+        if left <= 0 or not await self.limiter.acquire(deadline=anyio.current_time() + left):
             raise GistDeadlineError(self.settings.deadline)
         try:
             return await self._send(request, min(self.settings.http_timeout, remaining()), shown_path)

@@ -7,12 +7,13 @@ A request holds its slot while in flight, and the slot frees `window` seconds af
 *ended*. Gist counts a request when it arrives, which is between our send and its answer; counting
 from the answer keeps Gist's window under the limit even when a request waited in a queue or on the
 network (counting from the send let the 101st request of a burst arrive inside the first one's window).
+
+The clock is the event loop's (`anyio.current_time`), the one its `move_on_after` waits run on.
 """
 
 from __future__ import annotations
 
 import math
-import time
 from collections import deque
 from collections.abc import Callable
 
@@ -22,7 +23,7 @@ import anyio
 class RateLimiter:
     """At most `requests` requests in flight or ended within the last `window` seconds; callers queue in order."""
 
-    def __init__(self, requests: int, window: float, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, requests: int, window: float, clock: Callable[[], float] = anyio.current_time) -> None:
         self.requests = requests
         self.window = window
         self._clock = clock

@@ -214,10 +214,14 @@ def run_call(settings: Settings, tool: str, arguments: str) -> int:
     server = build_server(settings)
 
     async def call() -> int:
-        from mcp import Client
+        from mcp import Client, MCPError
 
         async with Client(server) as client:
-            result = await client.call_tool(tool, args)
+            try:
+                result = await client.call_tool(tool, args)
+            except MCPError as error:  # an unknown or unavailable tool is a JSON-RPC error
+                print(error.error.message, file=sys.stderr)
+                return 1
         if result.is_error:
             text = " ".join(getattr(block, "text", "") for block in result.content)
             print(text.removeprefix(f"Error executing tool {tool}: "), file=sys.stderr)

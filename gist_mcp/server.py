@@ -4,8 +4,8 @@
 catalogue directly, so every tool gets its lean, exact schema and the one error boundary of
 `_tools.py` (the SDK's function-signature tools would nest, title and re-describe every argument,
 and its templates would answer a bad id with a traceback). One `GistClient` per server is shared by
-every tool and resource, and closed by the lifespan, which also runs the Watch Events hub (webhook
-store, arrival notifications, stdio receiver) when there is one. With `--dynamic-toolsets`,
+every tool and resource; the lifespan closes it when the last session ends, and runs the Watch Events
+hub (webhook store, arrival notifications, stdio receiver) when there is one. With `--dynamic-toolsets`,
 `enable_toolset` switches more toolsets on while it runs and tells clients the lists changed.
 
 Protocol errors follow the spec of both eras: an unknown tool or prompt is JSON-RPC -32602 (its
@@ -21,6 +21,7 @@ from collections.abc import AsyncIterator, Iterable
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
+import anyio
 import httpx
 from mcp.server import MCPServer
 from mcp.server.lowlevel.helper_types import ReadResourceContents
@@ -44,7 +45,7 @@ from mcp.types import Tool as MCPTool
 from pydantic import AnyUrl
 
 from gist_mcp import __version__, _sdk, confirm, prompts, resources, views
-from gist_mcp._http import GistClient
+from gist_mcp._http import GistClient, Sleep
 from gist_mcp._tools import advertised_tools, call_operation
 from gist_mcp.catalog import CATALOG, TOOLSETS, Operation, ToolContext, resources_of, select
 from gist_mcp.catalog import dynamic as dynamic_toolsets
@@ -57,13 +58,22 @@ if TYPE_CHECKING:
 
 @asynccontextmanager
 async def _lifespan(server: MCPServer[Any]) -> AsyncIterator[None]:
-    """Run the webhook hub while the transport runs; close the shared Gist client (opened on first use) after."""
+    """Run the webhook hub while a session runs; the last session out closes the shared Gist client.
+
+    Every session enters the lifespan (each in-memory `Client(server)` does), and they all share one
+    `GistClient`: counting them means one client closing never closes the pool under another.
+    """
     assert isinstance(server, GistServer)
-    async with AsyncExitStack() as stack:
-        stack.push_async_callback(server.gist.aclose)
-        if server.webhooks is not None:
-            await stack.enter_async_context(server.webhooks.running(server.subscriptions.notify_updated))
-        yield None
+    server.sessions += 1
+    try:
+        async with AsyncExitStack() as stack:
+            if server.webhooks is not None:
+                await stack.enter_async_context(server.webhooks.running(server.subscriptions.notify_updated))
+            yield None
+    finally:
+        server.sessions -= 1
+        if server.sessions == 0:
+            await server.gist.aclose()
 
 
 def instructions(settings: Settings) -> str:
@@ -93,6 +103,7 @@ class GistServer(MCPServer[None]):
         *,
         transport: httpx.AsyncBaseTransport | None = None,
         webhooks: WebhookHub | None = None,
+        sleep: Sleep = anyio.sleep,
     ) -> None:
         super().__init__(
             name="gist-mcp",
@@ -103,8 +114,10 @@ class GistServer(MCPServer[None]):
             extensions=[views.apps()],
         )
         self.gist_settings = settings
-        self.gist = GistClient(settings, transport=transport)
+        self.gist = GistClient(settings, transport=transport, sleep=sleep)
         self.webhooks = webhooks
+        self.sessions = 0
+        """Sessions inside the lifespan now; the shared Gist client closes when the last one ends."""
         self.enabled: set[str] = set(settings.toolsets)
         self._prompts: set[str] = set()
         self._load()
@@ -267,7 +280,15 @@ class _Switch:
 
 
 def create_server(
-    settings: Settings, *, transport: httpx.AsyncBaseTransport | None = None, webhooks: WebhookHub | None = None
+    settings: Settings,
+    *,
+    transport: httpx.AsyncBaseTransport | None = None,
+    webhooks: WebhookHub | None = None,
+    sleep: Sleep = anyio.sleep,
 ) -> GistServer:
-    """Build the server; `transport` plugs in the emulator (sandbox, tests), `webhooks` the Watch Events hub."""
-    return GistServer(settings, transport=transport, webhooks=webhooks)
+    """Build the server; `transport` plugs in the emulator (sandbox, tests), `webhooks` the Watch Events hub.
+
+    `sleep` is how the Gist client waits (retry backoff, Retry-After, polling): tests pass one that records
+    the waits. Every other timer runs on the event loop's clock, which tests can make virtual.
+    """
+    return GistServer(settings, transport=transport, webhooks=webhooks, sleep=sleep)

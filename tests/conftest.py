@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from collections.abc import AsyncIterator, Callable, Iterator
-from typing import Any
+from pathlib import Path
+from typing import Any, NoReturn
 
 import httpx
+import hypothesis
 import pytest
 from mcp import Client
 from mcp.types import CallToolResult
 from pydantic import SecretStr
+from virtual_time import VirtualTimeLoop, unix_time
 
 from gist_mcp.catalog import TOOLSET_NAMES
 from gist_mcp.emulator import GistEmulator
@@ -24,9 +28,19 @@ BASE_URL = "http://gist.test"
 MODES = ["legacy", "auto"]
 """The 2025-11-25 handshake era and the stateless 2026-07-28 era."""
 
+# Property tests: in CI (the CI variable set) the same examples every run, and a failure prints the blob that
+# replays it (`@reproduce_failure`); locally random, so new inputs keep being tried. Loaded here, before any
+# test module builds its own `settings(...)`, which inherit from the profile in force.
+hypothesis.settings.register_profile("ci", derandomize=True, database=None, print_blob=True)
+hypothesis.settings.register_profile("dev", print_blob=True)
+hypothesis.settings.load_profile("ci" if os.environ.get("CI") else "dev")
+
 
 @pytest.fixture
-def anyio_backend() -> str:
+def anyio_backend(request: pytest.FixtureRequest) -> str | tuple[str, dict[str, Any]]:
+    """asyncio; on virtual time (tests/virtual_time.py) for tests marked `virtual_time`."""
+    if request.node.get_closest_marker("virtual_time") is not None:
+        return ("asyncio", {"loop_factory": VirtualTimeLoop})
     return "asyncio"
 
 
@@ -40,8 +54,45 @@ def no_secret_in_logs(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
 
 
 @pytest.fixture
-def emulator() -> GistEmulator:
-    return GistEmulator(api_keys=(CANARY_KEY,))
+def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> pytest.MonkeyPatch:
+    """No GIST_* variable from the outer environment; a private data folder."""
+    for name in list(os.environ):
+        if name.startswith("GIST_"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("GIST_MCP_DATA_DIR", str(tmp_path))
+    return monkeypatch
+
+
+@pytest.fixture
+def emulator(request: pytest.FixtureRequest) -> GistEmulator:
+    virtual = request.node.get_closest_marker("virtual_time") is not None
+    return GistEmulator(api_keys=(CANARY_KEY,), clock=unix_time if virtual else None)
+
+
+def _not_json(constant: str) -> NoReturn:
+    raise ValueError(f"{constant} is not JSON")
+
+
+def strict_json(text: str) -> Any:
+    """`text` parsed as JSON proper: encodable as UTF-8, and no NaN or Infinity (json.loads takes them)."""
+    return json.loads(text.encode(), parse_constant=_not_json)  # encode(): a lone surrogate raises
+
+
+class SettableClock:
+    """A clock a test moves by hand (`clock.now += 60`): for the emulator, the rate limiter, timestamps."""
+
+    def __init__(self, now: float) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+FOREIGN_CURSOR = (
+    "cursor: it belongs to a different listing (other tool or filters); "
+    "repeat the call with the same filters, or omit cursor to start over."
+)
+"""The whole error for a cursor handed to another listing: what it is, and the two ways on."""
 
 
 def settings_for(**changes: Any) -> Settings:

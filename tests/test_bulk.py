@@ -7,15 +7,14 @@ from typing import Any
 
 import httpx
 import pytest
+from conftest import MODES, call, call_error, settings_for
 from mcp import Client
 
-from gist_mcp._http import GistClient
 from gist_mcp.catalog.bulk import CHUNK_SIZE, MAX_IMPORT_RECORDS, MAX_LISTED_FAILURES, POLL_DELAYS
 from gist_mcp.emulator import GistEmulator
-from gist_mcp.server import GistServer
-from tests.conftest import MODES, call, call_error
+from gist_mcp.server import GistServer, create_server
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.virtual_time]
 
 
 def records(count: int, prefix: str = "imp") -> list[dict[str, Any]]:
@@ -32,14 +31,15 @@ def waits() -> list[float]:
 
 
 @pytest.fixture
-def server(make_server: Callable[..., GistServer], emulator: GistEmulator, waits: list[float]) -> GistServer:
+def server(emulator: GistEmulator, waits: list[float]) -> GistServer:
     """A server whose Gist client records its polling pauses instead of sleeping, and a roomy rate limit."""
 
     async def pause(seconds: float) -> None:
         waits.append(seconds)
 
-    built = make_server(rate_limit=(10_000, 10.0))
-    built.gist = GistClient(built.gist_settings, transport=httpx.ASGITransport(app=emulator.app), sleep=pause)
+    built = create_server(
+        settings_for(rate_limit=(10_000, 10.0)), transport=httpx.ASGITransport(app=emulator.app), sleep=pause
+    )
     emulator.reset()
     return built
 

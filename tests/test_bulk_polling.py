@@ -13,13 +13,13 @@ from typing import Any
 import anyio
 import httpx
 import pytest
+from conftest import call
 from mcp import Client
 
 from gist_mcp._http import GistClient
 from gist_mcp.catalog.bulk import CHUNK_SIZE
 from gist_mcp.emulator import GistEmulator
 from gist_mcp.server import GistServer
-from tests.conftest import call
 
 pytestmark = pytest.mark.anyio
 

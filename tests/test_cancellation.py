@@ -9,21 +9,20 @@ is the ground truth of what reached Gist.
 from __future__ import annotations
 
 import math
-import subprocess
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
 import anyio
-import httpx
 import pytest
+from conftest import CANARY_KEY, MODES
 from mcp import Client, StdioServerParameters
+from processes import http_server
+from test_transports import COMMAND, server_env
 
 from gist_mcp.catalog.tags import BATCH, PARALLEL_BATCHES
 from gist_mcp.emulator import GistEmulator
 from gist_mcp.server import GistServer
-from tests.conftest import CANARY_KEY, MODES
-from tests.test_transports import COMMAND, free_port, server_env
 
 pytestmark = pytest.mark.anyio
 LATENCY = 0.3
@@ -100,30 +99,6 @@ async def served_emulator() -> AsyncIterator[tuple[GistEmulator, str]]:
         yield emulator, url
 
 
-@asynccontextmanager
-async def http_server(gist_url: str) -> AsyncIterator[str]:
-    port = free_port()
-    process = await anyio.open_process(
-        [*COMMAND, "--transport", "http", "--port", str(port)],
-        env=server_env(gist_url),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        with anyio.fail_after(30):
-            async with httpx.AsyncClient() as http:
-                while True:
-                    try:
-                        if (await http.get(f"http://127.0.0.1:{port}/health")).status_code == 200:
-                            break
-                    except httpx.TransportError:
-                        await anyio.sleep(0.1)
-        yield f"http://127.0.0.1:{port}/mcp"
-    finally:
-        process.terminate()
-        await process.wait()
-
-
 @pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize("transport", ["stdio", "http"])
 async def test_cancelling_over_a_real_transport_stops_its_gist_requests(transport: str, mode: str) -> None:
@@ -137,7 +112,10 @@ async def test_cancelling_over_a_real_transport_stops_its_gist_requests(transpor
                 progressed = await cancel_mid_call(client, emulator, ids)
                 await assert_nothing_sent_after(client, emulator)
         else:
-            async with http_server(gist_url) as url, Client(url, mode=mode) as client:
+            async with (
+                http_server([*COMMAND, "--transport", "http"], server_env(gist_url)) as server,
+                Client(f"{server.url}/mcp", mode=mode) as client,
+            ):
                 progressed = await cancel_mid_call(client, emulator, ids)
                 await assert_nothing_sent_after(client, emulator)
     assert progressed

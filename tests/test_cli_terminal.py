@@ -11,11 +11,12 @@ import time
 import anyio
 import httpx
 import pytest
+from conftest import MODES, call
 from mcp import Client, StdioServerParameters
+from processes import EMULATOR_LISTENING, listening_process
+from test_transports import COMMAND, run_cli
 
 from gist_mcp.cli import SANDBOX_KEY, WAITING_ON_STDIO
-from tests.conftest import MODES, call
-from tests.test_transports import COMMAND, free_port, run_cli
 
 HINT = WAITING_ON_STDIO.split(".")[0]
 
@@ -65,25 +66,15 @@ def test_emulator_refuses_a_non_loopback_host() -> None:
 @pytest.mark.anyio
 @pytest.mark.parametrize("mode", MODES)
 async def test_emulator_command_serves_the_demo_workspace_to_a_server(mode: str) -> None:
-    port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("GIST_")}
-    emulator = await anyio.open_process([*COMMAND, "emulator", "--port", str(port)], env=env, stdout=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        with anyio.fail_after(60):
+    with anyio.fail_after(60):
+        async with listening_process([*COMMAND, "emulator", "--port", "0"], env, EMULATOR_LISTENING) as emulator:
+            url = emulator.url
             async with httpx.AsyncClient() as http:
-                while True:
-                    try:
-                        answer = await http.get(f"{url}/segments", headers={"Authorization": f"Bearer {SANDBOX_KEY}"})
-                        break
-                    except httpx.TransportError:
-                        await anyio.sleep(0.1)
+                answer = await http.get(f"{url}/segments", headers={"Authorization": f"Bearer {SANDBOX_KEY}"})
             assert answer.status_code == 200
             server_env = env | {"GIST_API_BASE_URL": url, "GIST_API_KEY": SANDBOX_KEY}
             params = StdioServerParameters(command=COMMAND[0], args=COMMAND[1:], env=server_env)
             async with Client(params, mode=mode) as client:
                 segments = await call(client, "list_segments", {})
-        assert segments["count"] > 0
-    finally:
-        emulator.terminate()
-        await emulator.wait()
+    assert segments["count"] > 0

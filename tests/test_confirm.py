@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import MODES, call, call_error
 from mcp import Client
 from mcp.types import ElicitRequestFormParams, ElicitRequestParams, ElicitResult, ErrorData
 
@@ -21,7 +22,6 @@ from gist_mcp.emulator import GistEmulator
 from gist_mcp.errors import GistConfigError
 from gist_mcp.server import GistServer
 from gist_mcp.settings import Settings
-from tests.conftest import MODES, call, call_error
 
 pytestmark = pytest.mark.anyio
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from conftest import call, call_error
 from mcp import Client
 
 from gist_mcp.catalog.conversations import _state_counts
 from gist_mcp.emulator import GistEmulator, Payload
 from gist_mcp.emulator.inbox_seed import LONG_THREAD_MESSAGES
-from tests.conftest import call, call_error
 
 pytestmark = pytest.mark.anyio
 

@@ -9,6 +9,7 @@ from typing import Any
 import anyio
 import httpx
 import pytest
+from conftest import SettableClock
 
 from gist_mcp.emulator import GistEmulator, Payload
 
@@ -21,28 +22,13 @@ SOFIA = {"id": 179303, "email": "sofia.rossi@example.org"}  # a demo lead
 PAYING_CUSTOMERS = 571  # demo segment with 28 members
 
 
-class Clock:
-    """A settable clock for the emulator."""
-
-    def __init__(self) -> None:
-        self.now = NOW
-
-    def __call__(self) -> float:
-        return self.now
+@pytest.fixture
+def clock() -> SettableClock:
+    return SettableClock(NOW)
 
 
 @pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def emu(clock: Clock) -> GistEmulator:
+def emu(clock: SettableClock) -> GistEmulator:
     return GistEmulator(clock=clock)
 
 
@@ -232,7 +218,9 @@ async def test_upsert_creates_a_contact_with_equal_timestamps(client: httpx.Asyn
     assert emu.find_contact(email="new@example.com") is emu.contacts[179361]
 
 
-async def test_upsert_updates_by_user_id_merging_properties_and_adding_tags(client: httpx.AsyncClient, clock: Clock):
+async def test_upsert_updates_by_user_id_merging_properties_and_adding_tags(
+    client: httpx.AsyncClient, clock: SettableClock
+):
     clock.now += 60
     body = {"user_id": "u_1001", "custom_properties": {"seats": 9}, "tags": ["Trial"], "unsubscribed_from_emails": True}
     contact = (await client.post("/contacts", json=body)).json()["contact"]
@@ -446,7 +434,7 @@ async def test_events_filter_by_event_type(client: httpx.AsyncClient):
 # Rate limit
 
 
-async def test_every_key_of_the_workspace_shares_one_rate_limit_window(clock: Clock):
+async def test_every_key_of_the_workspace_shares_one_rate_limit_window(clock: SettableClock):
     emu = GistEmulator(api_keys=("key-a", "key-b"), rate_limit=(3, 10.0), clock=clock)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=emu.app), base_url="http://gist.test") as client:
         statuses = [
@@ -456,7 +444,7 @@ async def test_every_key_of_the_workspace_shares_one_rate_limit_window(clock: Cl
     assert statuses == [200, 200, 200, 429]
 
 
-async def test_rate_limit_answers_429_with_retry_after_until_a_slot_frees(clock: Clock):
+async def test_rate_limit_answers_429_with_retry_after_until_a_slot_frees(clock: SettableClock):
     emu = GistEmulator(rate_limit=(2, 10.0), clock=clock)
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=emu.app), base_url="http://gist.test", headers=AUTH

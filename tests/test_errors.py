@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
+from conftest import MODES, call, call_error
 from mcp import Client
 
 from gist_mcp.emulator import GistEmulator
 from gist_mcp.server import GistServer
-from tests.conftest import MODES, call, call_error
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.virtual_time]
 
 
 async def test_unknown_contact_is_404_with_a_next_step(client: Client) -> None:

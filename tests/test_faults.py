@@ -20,7 +20,7 @@ from mcp import Client
 from gist_mcp.emulator import GistEmulator
 from gist_mcp.server import GistServer, create_server
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.virtual_time]
 
 DEADLINE = 2.0
 BOUND = DEADLINE + 3.0

@@ -18,7 +18,7 @@ from gist_mcp.emulator import GistEmulator
 from gist_mcp.errors import GistConnectionError, RateLimitError, ServerError
 from gist_mcp.server import create_server
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.virtual_time]
 
 
 class Waits:

@@ -9,12 +9,13 @@ from typing import Any
 
 import httpx
 import pytest
+from conftest import CANARY_KEY, call, call_error, settings_for
 from mcp import Client
 from starlette.types import ASGIApp, Receive, Scope, Send
+from virtual_time import unix_time
 
 from gist_mcp.emulator import GistEmulator
 from gist_mcp.server import GistServer, create_server
-from tests.conftest import CANARY_KEY, call, call_error, settings_for
 
 pytestmark = pytest.mark.anyio
 
@@ -217,8 +218,9 @@ async def test_after_the_first_page_every_page_needed_is_requested_at_once() -> 
     assert spy.most == 39, "after page 1, the other 39 were in flight together"
 
 
+@pytest.mark.virtual_time
 async def test_listings_stay_within_the_rate_budget_without_a_429() -> None:
-    emulator = GistEmulator(api_keys=(CANARY_KEY,), rate_limit=(10, 0.5))
+    emulator = GistEmulator(api_keys=(CANARY_KEY,), rate_limit=(10, 0.5), clock=unix_time)
     users_expected = fill(emulator, "users", 1200)
     make, spy = wired(emulator, rate_limit=(10, 0.5))
     async with Client(make(), cache=None) as client:

@@ -9,7 +9,9 @@ from typing import Any, cast
 
 import httpx
 import pytest
+from conftest import call, call_error, settings_for
 from mcp import Client
+from test_watch_events import TOKEN, post
 
 from gist_mcp.catalog import CATALOG, Operation
 from gist_mcp.catalog._listing import ListResult
@@ -17,8 +19,6 @@ from gist_mcp.emulator import GistEmulator
 from gist_mcp.server import create_server
 from gist_mcp.watch import WebhookHub
 from gist_mcp.webhooks import WebhookSettings
-from tests.conftest import call, call_error, settings_for
-from tests.test_watch_events import TOKEN, post
 
 pytestmark = pytest.mark.anyio
 

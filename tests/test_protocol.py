@@ -9,6 +9,7 @@ from collections.abc import Callable
 import anyio
 import httpx
 import pytest
+from conftest import CANARY_KEY, call, settings_for
 from mcp import Client, MCPError
 from mcp.types import (
     INVALID_PARAMS,
@@ -22,7 +23,6 @@ from starlette.types import Receive, Scope, Send
 from gist_mcp._sdk import MAX_PENDING_LOG_MESSAGES
 from gist_mcp.emulator import GistEmulator
 from gist_mcp.server import GistServer, create_server
-from tests.conftest import CANARY_KEY, call, settings_for
 
 MODES = ["legacy", "auto"]
 """The 2025-11-25 handshake era and the stateless 2026-07-28 era."""

@@ -4,22 +4,15 @@ from __future__ import annotations
 
 import anyio
 import pytest
+from conftest import SettableClock
 
 from gist_mcp._ratelimit import RateLimiter
 
-pytestmark = pytest.mark.anyio
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 100.0
-
-    def __call__(self) -> float:
-        return self.now
+pytestmark = [pytest.mark.anyio, pytest.mark.virtual_time]
 
 
 async def test_slots_are_held_in_flight_and_free_a_window_after_the_answer() -> None:
-    clock = Clock()
+    clock = SettableClock(100.0)
     limiter = RateLimiter(2, 10.0, clock=clock)
     assert await limiter.acquire()
     assert await limiter.acquire()
@@ -34,7 +27,7 @@ async def test_slots_are_held_in_flight_and_free_a_window_after_the_answer() -> 
 
 
 async def test_acquire_gives_up_when_no_slot_frees_before_the_deadline() -> None:
-    clock = Clock()
+    clock = SettableClock(100.0)
     limiter = RateLimiter(1, 10.0, clock=clock)
     assert await limiter.acquire()
     limiter.release()

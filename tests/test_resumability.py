@@ -8,18 +8,18 @@ missed. The emulator's latency keeps the tool call running while the stream is c
 from __future__ import annotations
 
 import json
-import subprocess
 from collections.abc import AsyncIterator
 from typing import Any
 
 import anyio
 import httpx
 import pytest
+from conftest import CANARY_KEY
+from processes import http_server
+from test_transports import COMMAND, server_env
 
 from gist_mcp.emulator import GistEmulator
 from gist_mcp.event_store import RETRY_MILLISECONDS, MemoryEventStore
-from tests.conftest import CANARY_KEY
-from tests.test_transports import COMMAND, free_port, server_env
 
 pytestmark = pytest.mark.anyio
 VERSION = "2025-11-25"
@@ -29,27 +29,11 @@ LATENCY = 1.0
 
 @pytest.fixture
 async def mcp_url() -> AsyncIterator[str]:
-    async with GistEmulator(api_keys=(CANARY_KEY,), latency=LATENCY).serve() as gist_url:
-        port = free_port()
-        process = await anyio.open_process(
-            [*COMMAND, "--transport", "http", "--port", str(port)],
-            env=server_env(gist_url),
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        try:
-            with anyio.fail_after(30):
-                async with httpx.AsyncClient() as http:
-                    while True:
-                        try:
-                            if (await http.get(f"http://127.0.0.1:{port}/health")).status_code == 200:
-                                break
-                        except httpx.TransportError:
-                            await anyio.sleep(0.1)
-            yield f"http://127.0.0.1:{port}/mcp"
-        finally:
-            process.terminate()
-            await process.wait()
+    async with (
+        GistEmulator(api_keys=(CANARY_KEY,), latency=LATENCY).serve() as gist_url,
+        http_server([*COMMAND, "--transport", "http"], server_env(gist_url)) as server,
+    ):
+        yield f"{server.url}/mcp"
 
 
 def parse_events(lines: list[str]) -> list[dict[str, str]]:

@@ -20,11 +20,6 @@ from gist_mcp.emulator import serve_asgi as emulator_serve_asgi
 pytestmark = pytest.mark.anyio
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
 def test_the_listening_socket_and_the_connections_it_accepts_have_tcp_nodelay() -> None:
     with listen("127.0.0.1", 0) as server, socket.create_connection(server.getsockname()[:2]) as _client:
         accepted, _ = server.accept()

@@ -19,18 +19,6 @@ from gist_mcp.webhooks import WebhookSettings
 GOOD_TOKEN = "t" * MIN_AUTH_TOKEN_LENGTH
 
 
-@pytest.fixture
-def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> pytest.MonkeyPatch:
-    """No GIST_* variable from the outer environment; a private data folder."""
-    import os
-
-    for name in list(os.environ):
-        if name.startswith("GIST_"):
-            monkeypatch.delenv(name)
-    monkeypatch.setenv("GIST_MCP_DATA_DIR", str(tmp_path))
-    return monkeypatch
-
-
 def test_defaults_and_placeholders() -> None:
     settings = Settings.from_env({"GIST_API_KEY": "${user_config.api_key}", "GIST_MCP_AUTH_TOKEN": "${user_config.t}"})
     assert settings.api_key is None
@@ -54,6 +42,28 @@ def test_values_are_read_and_checked() -> None:
     assert CANARY_KEY not in repr(settings)
     assert GOOD_TOKEN not in repr(settings)
     assert (settings.deadline, settings.rate_limit, settings.read_only) == (12.5, (50, 5.0), True)
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "error"),
+    [
+        ("GIST_RATE_LIMIT", "0/10", "GIST_RATE_LIMIT must look like 100/10 (requests per seconds), not '0/10'."),
+        ("GIST_RATE_LIMIT", "100/0", "GIST_RATE_LIMIT must look like 100/10 (requests per seconds), not '100/0'."),
+        ("GIST_RATE_LIMIT", "fast", "GIST_RATE_LIMIT must look like 100/10 (requests per seconds), not 'fast'."),
+        ("GIST_READ_ONLY", "maybe", "GIST_READ_ONLY must be true or false (1/0, yes/no), not 'maybe'."),
+        ("GIST_DYNAMIC_TOOLSETS", "2", "GIST_DYNAMIC_TOOLSETS must be true or false (1/0, yes/no), not '2'."),
+        ("GIST_API_BASE_URL", "ftp://gist", "GIST_API_BASE_URL must be an http(s) URL, not 'ftp://gist'."),
+    ],
+)
+def test_a_malformed_setting_is_refused_naming_the_variable_and_value(name: str, value: str, error: str) -> None:
+    with pytest.raises(GistConfigError) as refused:
+        Settings.from_env({name: value})
+    assert str(refused.value) == error
+
+
+@pytest.mark.parametrize(("value", "read_only"), [("0", False), ("OFF", False), ("1", True), ("On", True)])
+def test_flags_read_both_spellings(value: str, read_only: bool) -> None:
+    assert Settings.from_env({"GIST_READ_ONLY": value}).read_only is read_only
 
 
 @pytest.mark.parametrize("value", ["nan", "NaN", "inf", "-inf", "0", "-3", "soon", "1e400"])

@@ -25,15 +25,15 @@ import pytest
 from agents import Agent, FunctionTool, RunContextWrapper
 from agents.strict_schema import ensure_strict_json_schema
 from agents.tool_context import ToolContext
+from conftest import CANARY_KEY, call, call_error, settings_for, text_of
 from mcp import Client
+from test_agent_framework import TIMEOUT, sandbox_server
 
 from gist_mcp._tools import mcp_tool
 from gist_mcp.catalog import CATALOG, VARIANTS, Operation
 from gist_mcp.catalog.dynamic import OPERATIONS as DYNAMIC
 from gist_mcp.emulator import GistEmulator
 from gist_mcp.server import create_server
-from tests.conftest import CANARY_KEY, call, call_error, settings_for, text_of
-from tests.test_agent_framework import TIMEOUT, sandbox_server
 
 pytestmark = pytest.mark.anyio
 

@@ -6,10 +6,10 @@ from typing import Any
 
 import httpx
 import pytest
+from conftest import BASE_URL, CANARY_KEY, call, call_error
 from mcp import Client
 
 from gist_mcp.emulator import GistEmulator
-from tests.conftest import BASE_URL, CANARY_KEY, call, call_error
 
 pytestmark = pytest.mark.anyio
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from conftest import call, call_error
 from mcp import Client
 
 from gist_mcp.emulator import GistEmulator
-from tests.conftest import call, call_error
 
 pytestmark = pytest.mark.anyio
 

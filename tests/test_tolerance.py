@@ -7,10 +7,10 @@ import json
 
 import httpx
 import pytest
+from conftest import call, settings_for
 from mcp import Client
 
 from gist_mcp.server import create_server
-from tests.conftest import call, settings_for
 
 pytestmark = pytest.mark.anyio
 

@@ -7,6 +7,7 @@ from typing import Any
 
 import anyio
 import pytest
+from conftest import call, call_error
 from mcp import Client
 from mcp.types import ResourceListChangedNotification, ToolListChangedNotification
 
@@ -14,7 +15,6 @@ from gist_mcp.catalog import CATALOG, DEFAULT_TOOLSETS, TOOLSET_NAMES, TOOLSETS,
 from gist_mcp.errors import GistConfigError
 from gist_mcp.server import GistServer, instructions
 from gist_mcp.settings import Settings
-from tests.conftest import call, call_error
 
 pytestmark = pytest.mark.anyio
 

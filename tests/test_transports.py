@@ -5,20 +5,19 @@ from __future__ import annotations
 
 import os
 import shlex
-import socket
 import subprocess
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import anyio
-import httpx
 import pytest
+from conftest import CANARY_KEY, MODES, call
 from mcp import Client, StdioServerParameters
 from mcp.types import LoggingMessageNotificationParams
+from processes import http_server
 
 from gist_mcp.emulator import GistEmulator
-from tests.conftest import CANARY_KEY, MODES, call
 
 pytestmark = pytest.mark.anyio
 COMMAND = [sys.executable, "-m", "gist_mcp"]
@@ -55,35 +54,17 @@ async def test_stdio_subprocess_serves_tools_and_never_logs_the_key(gist_url: st
     assert CANARY_KEY not in log
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.mark.parametrize("mode", MODES)
 async def test_streamable_http_server_serves_tools(gist_url: str, mode: str) -> None:
-    port = free_port()
-    process = await anyio.open_process(
-        [*COMMAND, "--transport", "http", "--port", str(port)], env=server_env(gist_url), stdout=subprocess.DEVNULL
-    )
-    try:
-        with anyio.fail_after(30):
-            async with httpx.AsyncClient() as http:
-                while True:
-                    try:
-                        if (await http.get(f"http://127.0.0.1:{port}/health")).status_code == 200:
-                            break
-                    except httpx.TransportError:
-                        await anyio.sleep(0.1)
-            async with Client(f"http://127.0.0.1:{port}/mcp", mode=mode) as client:
-                segments = await call(client, "list_segments", {})
-                assert segments["count"] > 0
-                resource = await client.read_resource("gist://campaigns")
-                assert "campaigns" in resource.contents[0].text  # type: ignore[union-attr]
-    finally:
-        process.terminate()
-        await process.wait()
+    with anyio.fail_after(30):
+        async with (
+            http_server([*COMMAND, "--transport", "http"], server_env(gist_url)) as server,
+            Client(f"{server.url}/mcp", mode=mode) as client,
+        ):
+            segments = await call(client, "list_segments", {})
+            assert segments["count"] > 0
+            resource = await client.read_resource("gist://campaigns")
+            assert "campaigns" in resource.contents[0].text  # type: ignore[union-attr]
 
 
 def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import MODES, call
 from mcp import Client
 from mcp.client.extension import ClientExtension
 from mcp.server.apps import APP_MIME_TYPE, EXTENSION_ID
@@ -21,7 +22,6 @@ from mcp.types import TextResourceContents
 from gist_mcp import views
 from gist_mcp.emulator import GistEmulator
 from gist_mcp.server import GistServer
-from tests.conftest import MODES, call
 
 pytestmark = pytest.mark.anyio
 

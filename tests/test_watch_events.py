@@ -6,28 +6,29 @@ from __future__ import annotations
 import json
 import os
 import shlex
+import socket
 import subprocess
 import sys
 import tracemalloc
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 import anyio
 import httpx
 import httpx2
 import pytest
+from conftest import CANARY_KEY, MODES, call, call_error, settings_for, strict_json
 from mcp import Client, StdioServerParameters
 from mcp.client.streamable_http import streamable_http_client
 from mcp.types import ResourceUpdatedNotification, TextResourceContents
+from processes import http_server
 from starlette.applications import Starlette
 
 from gist_mcp.emulator import GistEmulator
 from gist_mcp.server import GistServer, create_server
 from gist_mcp.watch import WebhookHub, deliver_in_process
 from gist_mcp.webhooks import MAX_EVENT_BYTES, MAX_LISTING_BYTES, WebhookSettings, WebhookStore, event_id
-from tests.conftest import CANARY_KEY, MODES, call, call_error, settings_for
-from tests.test_transports import free_port
 
 pytestmark = [
     pytest.mark.anyio,
@@ -62,15 +63,6 @@ async def post(hub: WebhookHub, payload: dict[str, Any] | bytes) -> httpx.Respon
     body = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://receiver") as http:
         return await http.post(hub.settings.receiver_path, content=body)
-
-
-def _not_json(constant: str) -> NoReturn:
-    raise ValueError(f"{constant} is not JSON")
-
-
-def strict_json(text: str) -> Any:
-    """`text` parsed as JSON proper: encodable as UTF-8, and no NaN or Infinity (json.loads takes them)."""
-    return json.loads(text.encode(), parse_constant=_not_json)  # encode(): a lone surrogate raises
 
 
 HOSTILE_BODIES = [  # raw bodies as an attacker (or a broken sender) posts them
@@ -264,17 +256,11 @@ async def wait_until_up(url: str) -> None:
 
 
 async def test_http_receiver_sits_beside_mcp_outside_its_bearer_guard(gist_url: str, tmp_path: Path) -> None:
-    port = free_port()
-    log = tmp_path / "server.log"
     env = env_for(gist_url, tmp_path / "data", GIST_MCP_AUTH_TOKEN="mcp-secret-token")
-    command = [sys.executable, "-m", "gist_mcp", "--transport", "http", "--port", str(port), "--log-level", "DEBUG"]
-    with log.open("w") as stderr:
-        process = await anyio.open_process(command, env=env, stdout=subprocess.DEVNULL, stderr=stderr)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        with anyio.fail_after(30):
-            await wait_until_up(f"{base}/health")
-            async with httpx.AsyncClient(base_url=base) as http:
+    command = [sys.executable, "-m", "gist_mcp", "--transport", "http"]
+    with anyio.fail_after(30):
+        async with http_server(command, env, log_level="DEBUG") as server:
+            async with httpx.AsyncClient(base_url=server.url) as http:
                 assert (
                     await http.post(f"/webhooks/gist/{TOKEN}", json={"id": "h1", "topic": "contact.created"})
                 ).status_code == 200
@@ -282,14 +268,19 @@ async def test_http_receiver_sits_beside_mcp_outside_its_bearer_guard(gist_url: 
                 assert (await http.post("/mcp", json={})).status_code == 401
             async with (
                 httpx2.AsyncClient(headers={"Authorization": "Bearer mcp-secret-token"}) as authed,
-                Client(streamable_http_client(f"{base}/mcp", http_client=authed), cache=None) as client,
+                Client(streamable_http_client(f"{server.url}/mcp", http_client=authed), cache=None) as client,
             ):
                 listed = await call(client, "list_webhook_events", {})
                 assert [e["payload"]["id"] for e in listed["webhook_events"]] == ["h1"]
-    finally:
-        process.terminate()
-        await process.wait()
-    assert TOKEN not in log.read_text()
+    assert TOKEN not in server.text()
+
+
+def free_port() -> int:
+    """A port free now. Only for the stdio test below, whose two processes must be given the same port; the
+    first process binds it within a second, so the probe-then-bind race is tolerated here."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 async def test_stdio_webhook_port_receives_and_a_second_process_shares_the_store(gist_url: str, tmp_path: Path) -> None:

@@ -14,11 +14,12 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 import httpx
 import pytest
 from anyio.from_thread import BlockingPortal, start_blocking_portal
+from conftest import CANARY_KEY, settings_for, strict_json
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from mcp import Client
@@ -29,7 +30,6 @@ from gist_mcp.emulator import GistEmulator
 from gist_mcp.server import create_server
 from gist_mcp.watch import WebhookHub
 from gist_mcp.webhooks import WebhookSettings
-from tests.conftest import CANARY_KEY, settings_for
 
 FUZZ = settings(
     max_examples=200,
@@ -74,15 +74,6 @@ def rig(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Rig]:
     with start_blocking_portal("asyncio") as portal, portal.wrap_async_context_manager(Client(server, cache=None)) as c:
         yield Rig(portal, c, receiver, hub.settings.receiver_path)
         portal.call(receiver.aclose)
-
-
-def _not_json(constant: str) -> NoReturn:
-    raise ValueError(f"{constant} is not JSON")
-
-
-def strict_json(text: str) -> Any:
-    """`text` parsed as JSON proper: encodable as UTF-8, and no NaN or Infinity (json.loads takes them)."""
-    return json.loads(text.encode(), parse_constant=_not_json)  # encode(): a lone surrogate raises
 
 
 LONE_SURROGATES = ["\ud800", "\udbff", "\udc00", "\udfff"]

@@ -34,11 +34,6 @@ EVENT = {"id": "evt_1", "topic": "contact.tagged", "contact": {"id": 7, "tags": 
 
 
 @pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-@pytest.fixture
 def settings(tmp_path: Path) -> WebhookSettings:
     return WebhookSettings(token=TOKEN, data_dir=tmp_path / "data")
 
