@@ -22,7 +22,7 @@ from gist_mcp import __version__
 from gist_mcp.catalog import TOOLSET_NAMES, choose_toolsets
 from gist_mcp.errors import GistConfigError
 from gist_mcp.redact import redact_logs
-from gist_mcp.settings import Settings
+from gist_mcp.settings import AUTH_MODES, Settings
 
 if TYPE_CHECKING:
     from gist_mcp.server import GistServer
@@ -93,6 +93,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--port", type=int, default=8000, help="HTTP port (default 8000)")
     parser.add_argument("--stateless", action="store_true", help="HTTP without sessions, for several replicas")
     parser.add_argument(
+        "--auth",
+        choices=AUTH_MODES,
+        help="gist-oauth: hosted mode, each user logs in to their own Gist workspace [env GIST_MCP_AUTH]",
+    )
+    parser.add_argument(
         "--webhook-port", type=int, metavar="PORT", help="stdio mode: receive Gist webhooks on this port"
     )
     parser.add_argument(
@@ -130,6 +135,8 @@ def load_settings(args: argparse.Namespace, environ: Mapping[str, str] | None = 
         settings = settings.replace(read_only=True)
     if args.dynamic_toolsets:
         settings = settings.replace(dynamic_toolsets=True)
+    if getattr(args, "auth", None):
+        settings = settings.replace(gist_oauth=True)
     if args.sandbox:
         settings = settings.replace(sandbox=True, api_key=SecretStr(SANDBOX_KEY), base_url=SANDBOX_URL)
     return settings
@@ -236,6 +243,45 @@ def serve(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def serve_hosted(settings: Settings, args: argparse.Namespace) -> int:
+    """Hosted mode: OAuth for MCP clients, each user's own Gist workspace (README: Run it for your team)."""
+    if args.transport != "http":
+        raise GistConfigError("--auth gist-oauth (GIST_MCP_AUTH) needs --transport http.")
+    import uvicorn
+
+    from gist_mcp.hosted.app import SandboxGist, hosted_server
+    from gist_mcp.hosted.config import HostedSettings
+    from gist_mcp.hosted.store import SQLiteHostedStore
+    from gist_mcp.http_app import build_http_app, server_config
+    from gist_mcp.webhooks.config import data_dir_from_env
+
+    host = f"[{args.host}]" if ":" in args.host else args.host
+    hosted = HostedSettings.from_env(sandbox=settings.sandbox, bound_url=f"http://{host}:{args.port}")
+    redact_logs(hosted.client_secret.get_secret_value())
+    sandbox = SandboxGist() if settings.sandbox else None
+    if sandbox is not None:
+        hosted = sandbox.settings(hosted, settings.base_url)
+    store = SQLiteHostedStore.in_dir(data_dir_from_env())
+    server = hosted_server(settings, hosted, store, transport=sandbox.transport if sandbox else None)
+    if sandbox is not None:
+        sandbox.install(server)
+    public_host = httpx.URL(hosted.public_url).netloc.decode()
+    app = build_http_app(
+        server,
+        host=args.host,
+        auth_token=None,  # OAuth guards /mcp
+        allowed_hosts=[*args.allowed_host, public_host],
+        allowed_origins=args.allowed_origin,
+        stateless=args.stateless,
+    )
+    logging.getLogger("gist_mcp").warning("Serving hosted MCP on %s/mcp", hosted.public_url)
+    try:
+        uvicorn.Server(server_config(app, host=args.host, port=args.port, log_level=args.log_level.lower())).run()
+    finally:
+        anyio.run(store.close)
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `gist-mcp` command."""
     args = build_parser().parse_args(argv)
@@ -250,6 +296,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 0
         if args.command == "webhook-url":
             return print_webhook_url(args.public_url, args.port)
+        if settings.gist_oauth and args.command is None:
+            return serve_hosted(settings, args)
         if settings.api_key is None:
             print(NO_KEY, file=sys.stderr)
             return 2

@@ -13,10 +13,12 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterable
 from contextlib import AsyncExitStack, asynccontextmanager
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import httpx
 from mcp.server import MCPServer
+from mcp.server.auth.provider import OAuthAuthorizationServerProvider
+from mcp.server.auth.settings import AuthSettings
 from mcp.server.lowlevel.helper_types import ReadResourceContents
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
@@ -51,6 +53,8 @@ async def _lifespan(server: MCPServer[Any]) -> AsyncIterator[None]:
     assert isinstance(server, GistServer)
     async with AsyncExitStack() as stack:
         stack.push_async_callback(server.gist.aclose)
+        if server.clients is not None:
+            stack.push_async_callback(server.clients.aclose)
         if server.webhooks is not None:
             await stack.enter_async_context(server.webhooks.running(server.subscriptions.notify_updated))
         yield None
@@ -74,8 +78,16 @@ def instructions(settings: Settings) -> str:
     return text
 
 
+class ClientSource(Protocol):
+    """Where hosted mode gets the Gist client of the user making the current request (`hosted.clients`)."""
+
+    def current(self) -> GistClient: ...
+
+    async def aclose(self) -> None: ...
+
+
 class GistServer(MCPServer[None]):
-    """An MCP server for one Gist workspace."""
+    """An MCP server for one Gist workspace, or (with `clients`, hosted mode) one per user."""
 
     def __init__(
         self,
@@ -83,6 +95,9 @@ class GistServer(MCPServer[None]):
         *,
         transport: httpx.AsyncBaseTransport | None = None,
         webhooks: WebhookHub | None = None,
+        clients: ClientSource | None = None,
+        auth: AuthSettings | None = None,
+        auth_server_provider: OAuthAuthorizationServerProvider[Any, Any, Any] | None = None,
     ) -> None:
         super().__init__(
             name="gist-mcp",
@@ -90,10 +105,14 @@ class GistServer(MCPServer[None]):
             version=__version__,
             instructions=instructions(settings),
             lifespan=_lifespan,
+            auth=auth,
+            auth_server_provider=auth_server_provider,
         )
         self.gist_settings = settings
         self.gist = GistClient(settings, transport=transport)
         self.webhooks = webhooks
+        self.clients = clients
+        """Hosted mode: each request's Gist client comes from here instead of `gist`."""
         self.enabled: set[str] = set(settings.toolsets)
         self._load()
         self.subscriptions = _sdk.install(self, list_changed=settings.dynamic_toolsets)
@@ -127,9 +146,10 @@ class GistServer(MCPServer[None]):
         """What operations run with: the shared Gist client, the webhook store, a progress sink, the toolset switch."""
         store = None if self.webhooks is None else self.webhooks.store
         switch = _Switch(self, request) if self.gist_settings.dynamic_toolsets else None
+        gist = self.gist if self.clients is None else self.clients.current()
         if progress is None:
-            return ToolContext(self.gist, webhooks=store, toolsets=switch)
-        return ToolContext(self.gist, progress, webhooks=store, toolsets=switch)
+            return ToolContext(gist, webhooks=store, toolsets=switch)
+        return ToolContext(gist, progress, webhooks=store, toolsets=switch)
 
     async def list_resources(self) -> list[Resource]:
         """The collection resources plus one concrete URI per segment and campaign."""

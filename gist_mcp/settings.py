@@ -37,6 +37,8 @@ class Settings:
     """Start with `toolsets` plus list_toolsets/enable_toolset, which switch more on at runtime."""
     auth_token: SecretStr | None = None
     """GIST_MCP_AUTH_TOKEN: the Bearer token HTTP clients must send (required on a public bind)."""
+    gist_oauth: bool = False
+    """GIST_MCP_AUTH=gist-oauth (or --auth gist-oauth): hosted mode, each user logs in to their own workspace."""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -54,8 +56,20 @@ class Settings:
             read_only=env.flag("GIST_READ_ONLY"),
             dynamic_toolsets=env.flag("GIST_DYNAMIC_TOOLSETS"),
             auth_token=env.secret("GIST_MCP_AUTH_TOKEN"),
+            gist_oauth=_auth_mode(env.text("GIST_MCP_AUTH")),
         )
 
     def replace(self, **changes: object) -> Settings:
         """A copy with some fields changed (command-line flags win over the environment)."""
         return dataclasses.replace(self, **changes)  # type: ignore[arg-type]
+
+
+AUTH_MODES = ("gist-oauth",)
+"""What GIST_MCP_AUTH / --auth accept: `gist-oauth` is hosted mode (README: Run it for your team)."""
+
+
+def _auth_mode(value: str | None) -> bool:
+    """Whether GIST_MCP_AUTH asks for hosted mode; any other value is refused, naming the variable."""
+    if value is not None and value not in AUTH_MODES:
+        raise GistConfigError(f"GIST_MCP_AUTH must be one of {', '.join(AUTH_MODES)}, not {value!r}.")
+    return value is not None
