@@ -9,7 +9,8 @@ body, answering `{"access_token", "token_type": "Bearer", "scope"}` with no refr
 Bearer token to that token's workspace, after a scope check (`SCOPE_OF_PATH`): a token without the
 scope an endpoint needs gets 403 ``forbidden`` naming it. Unknown tokens get 401.
 
-Knobs for tests: `form_exchange` (False answers 415 to a form-encoded exchange, like a JSON-only
+Knobs for tests: `app_scopes` (the scopes ticked for the app in Gist's developer hub: a login gets
+only those, whatever it asks for), `form_exchange` (False answers 415 to a form-encoded exchange, like a JSON-only
 host), `introspection` (which of `/token`, `/token/info` exist).
 """
 
@@ -81,6 +82,7 @@ class EmulatedAccounts:
         rate_limit: tuple[int, float] | None = (100, 10.0),
         form_exchange: bool = True,
         introspection: Iterable[str] = INTROSPECTION,
+        app_scopes: Iterable[str] = SCOPES,
     ) -> None:
         self.client_id = client_id
         self.client_secret = client_secret
@@ -88,6 +90,7 @@ class EmulatedAccounts:
         self.rate_limit = rate_limit
         self.form_exchange = form_exchange
         self.introspection = frozenset(introspection)
+        self.app_scopes = frozenset(app_scopes)
         self.workspaces: dict[str, GistEmulator] = {}
         """Each login's workspace, by workspace id."""
         self.logins: dict[str, Login] = {}
@@ -101,7 +104,8 @@ class EmulatedAccounts:
         token = "gist-oauth-" + secrets.token_urlsafe(24)
         workspace_id = str(1000 + len(self.workspaces) + 1)
         self.workspaces[workspace_id] = GistEmulator(api_keys=(token,), seed=self.seed, rate_limit=self.rate_limit)
-        self.logins[token] = Login(workspace_id, tuple(scope for scope in SCOPES if scope in set(scopes)))
+        granted = set(scopes) & self.app_scopes
+        self.logins[token] = Login(workspace_id, tuple(scope for scope in SCOPES if scope in granted))
         return token
 
     def workspace(self, token: str) -> GistEmulator:
