@@ -4,8 +4,9 @@
 catalogue directly, so every tool gets its lean, exact schema and the one error boundary of
 `_tools.py` (the SDK's function-signature tools would nest, title and re-describe every argument,
 and its templates would answer a bad id with a traceback). One `GistClient` per server is shared by
-every tool and resource, and closed by the lifespan, which also runs the Watch Events hub (webhook
-store, arrival notifications, stdio receiver) when there is one. With `--dynamic-toolsets`,
+every tool and resource (in hosted mode, `clients` gives each request the caller's own), and closed
+by the lifespan, which also runs the Watch Events hub (webhook store, arrival notifications, stdio
+receiver) when there is one. With `--dynamic-toolsets`,
 `enable_toolset` switches more toolsets on while it runs and tells clients the lists changed.
 """
 
@@ -143,7 +144,8 @@ class GistServer(MCPServer[None]):
         return await call_operation(op, self.tool_context(progress, context), arguments)
 
     def tool_context(self, progress: Progress | None = None, request: Context[None, Any] | None = None) -> ToolContext:
-        """What operations run with: the shared Gist client, the webhook store, a progress sink, the toolset switch."""
+        """What operations run with: the Gist client (the caller's own in hosted mode), the webhook store,
+        a progress sink, the toolset switch."""
         store = None if self.webhooks is None else self.webhooks.store
         switch = _Switch(self, request) if self.gist_settings.dynamic_toolsets else None
         gist = self.gist if self.clients is None else self.clients.current()

@@ -4,7 +4,7 @@ own client OAuth (`OAuthClientProvider`), following the sandbox's redirects like
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -97,15 +97,15 @@ class MemoryTokens:
 class Browser:
     """Follows the login's redirects (MCP server -> emulated Gist -> callback) until sent to the client."""
 
-    def __init__(self, hosted: Hosted) -> None:
-        self.hosted = hosted
+    def __init__(self, responses: list[str]) -> None:
+        self.responses = responses
         self.result: AuthorizationCodeResult | None = None
 
     async def open(self, url: str) -> None:
         async with httpx.AsyncClient() as browser:
             while not url.startswith(REDIRECT_URI):
                 response = await browser.get(url)
-                self.hosted.responses.append(response.text + str(response.headers))
+                self.responses.append(response.text + str(response.headers))
                 assert response.status_code == 302, response.text
                 url = urljoin(url, response.headers["location"])
         query = parse_qs(urlsplit(url).query)
@@ -117,12 +117,12 @@ class Browser:
         return self.result
 
 
-def oauth(hosted: Hosted, storage: MemoryTokens | None = None) -> tuple[OAuthClientProvider, MemoryTokens]:
-    """The SDK's client OAuth for one user, logging in through the sandbox."""
-    storage = storage or MemoryTokens()
-    browser = Browser(hosted)
+def oauth(url: str, responses: list[str]) -> tuple[OAuthClientProvider, MemoryTokens]:
+    """The SDK's client OAuth for one user of the server at `url`, logging in through the sandbox."""
+    storage = MemoryTokens()
+    browser = Browser(responses)
     provider = OAuthClientProvider(
-        server_url=f"{hosted.url}/mcp",
+        server_url=f"{url}/mcp",
         client_metadata=OAuthClientMetadata(
             redirect_uris=[REDIRECT_URI],  # type: ignore[list-item]
             client_name="gist-mcp tests",
@@ -136,12 +136,17 @@ def oauth(hosted: Hosted, storage: MemoryTokens | None = None) -> tuple[OAuthCli
     return provider, storage
 
 
-@asynccontextmanager
-async def user(hosted: Hosted, storage: MemoryTokens | None = None) -> AsyncIterator[tuple[Client, MemoryTokens]]:
+def user(hosted: Hosted) -> AbstractAsyncContextManager[tuple[Client, MemoryTokens]]:
     """One user's MCP client, logged in (on its first request) to a fresh sandbox workspace."""
-    provider, storage = oauth(hosted, storage)
+    return user_at(hosted.url, hosted.responses)
+
+
+@asynccontextmanager
+async def user_at(url: str, responses: list[str]) -> AsyncIterator[tuple[Client, MemoryTokens]]:
+    """One user's MCP client of the hosted server at `url`; what the login's pages answered goes to `responses`."""
+    provider, storage = oauth(url, responses)
     async with (
         httpx2.AsyncClient(auth=provider) as http,
-        Client(streamable_http_client(f"{hosted.url}/mcp", http_client=http), cache=None) as client,
+        Client(streamable_http_client(f"{url}/mcp", http_client=http), cache=None) as client,
     ):
         yield client, storage
