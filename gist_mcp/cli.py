@@ -82,7 +82,9 @@ def build_parser() -> argparse.ArgumentParser:
             "environment: GIST_API_KEY, GIST_API_BASE_URL (default https://api.getgist.com), GIST_TOOLSETS,\n"
             "GIST_READ_ONLY, GIST_DYNAMIC_TOOLSETS, GIST_TOOL_TIMEOUT (seconds per call, default 45),\n"
             "GIST_RATE_LIMIT (default 100/10), "
-            "GIST_MCP_AUTH_TOKEN (16+ characters, required to bind HTTP to a non-loopback address)."
+            "GIST_MCP_AUTH_TOKEN (16+ characters, required to bind HTTP to a non-loopback address),\n"
+            "GIST_MCP_AUTH=gist-oauth with GIST_MCP_PUBLIC_URL, GIST_OAUTH_CLIENT_ID, GIST_OAUTH_CLIENT_SECRET,\n"
+            "GIST_MCP_SECRET_KEY (hosted mode, README: Run it for your team)."
         ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
