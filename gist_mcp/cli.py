@@ -263,7 +263,8 @@ def serve_hosted(settings: Settings, args: argparse.Namespace) -> int:
     sandbox = SandboxGist() if settings.sandbox else None
     if sandbox is not None:
         hosted = sandbox.settings(hosted, settings.base_url)
-    store = SQLiteHostedStore.in_dir(data_dir_from_env())
+    data_dir = data_dir_from_env()
+    store = SQLiteHostedStore.in_dir(data_dir / "sandbox" if sandbox is not None else data_dir)  # never mixed
     server = hosted_server(settings, hosted, store, transport=sandbox.transport if sandbox else None)
     if sandbox is not None:
         sandbox.install(server)

@@ -46,4 +46,4 @@ async def test_sandbox_hosted_command_logs_users_in_to_their_own_workspaces(tmp_
     finally:
         process.terminate()
         await process.wait()
-    assert (tmp_path / "data" / "hosted.sqlite3").exists()
+    assert (tmp_path / "data" / "sandbox" / "hosted.sqlite3").exists()

@@ -62,7 +62,9 @@ CODE_SECONDS = 300
 ACCESS_TOKEN_SECONDS = 3600
 """Lifetime of an MCP access token; clients refresh it."""
 REFRESH_TOKEN_SECONDS = 30 * 24 * 3600
-"""Lifetime of an MCP refresh token; each refresh rotates it. The stored Gist grant lives as long."""
+"""Lifetime of an MCP refresh token; each refresh rotates it. The stored Gist grant lives as long, and so
+does a registered client from its registration or last token: registration is open to anyone, so
+unused registrations must not pile up forever."""
 MAX_CALLBACK_PARAM_CHARS = 2048
 """Longer `code`/`state` values on the callback are refused unread."""
 
@@ -114,8 +116,13 @@ class GistOAuthProvider(OAuthAuthorizationServerProvider[AuthorizationCode, Refr
         return None if value is None else OAuthClientInformationFull.model_validate_json(value)
 
     async def register_client(self, client_info: OAuthClientInformationFull) -> None:
-        assert client_info.client_id is not None  # the SDK's registration handler assigns one
-        await self.store.put(Kind.CLIENT, client_info.client_id, client_info.model_dump_json())
+        await self._save_client(client_info)
+
+    async def _save_client(self, client: OAuthClientInformationFull) -> None:
+        """Keep (or keep longer) a client's registration, for REFRESH_TOKEN_SECONDS from now."""
+        assert client.client_id is not None  # the SDK's registration handler assigns one
+        expires_at = self._clock() + REFRESH_TOKEN_SECONDS
+        await self.store.put(Kind.CLIENT, client.client_id, client.model_dump_json(), expires_at=expires_at)
 
     # Step 1: the MCP client's /authorize, sent on to Gist
 
@@ -252,6 +259,7 @@ class GistOAuthProvider(OAuthAuthorizationServerProvider[AuthorizationCode, Refr
             expires_at=refresh_record.expires_at,
         )
         await self._save_grant(subject, grant)
+        await self._save_client(client)
         return OAuthToken(
             access_token=access, expires_in=ACCESS_TOKEN_SECONDS, scope=" ".join(scopes), refresh_token=refresh
         )
