@@ -121,6 +121,7 @@ def build_parser() -> argparse.ArgumentParser:
     url = commands.add_parser("webhook-url", help="print the URL to paste into Gist's webhook settings")
     url.add_argument("--public-url", help="the public https:// address that reaches this server (tunnel, proxy)")
     url.add_argument("--port", type=int, default=8000, help="local port when no --public-url (default 8000)")
+    url.add_argument("--workspace", metavar="ID", help="hosted mode (GIST_MCP_AUTH=gist-oauth): this workspace's URL")
     call = commands.add_parser("call", help="run one tool and print its result as JSON")
     _common(call, sub=True)
     call.add_argument("tool", help="tool name, e.g. get_user")
@@ -191,6 +192,17 @@ def print_webhook_url(public_url: str | None, port: int) -> int:
     return 0
 
 
+def print_workspace_webhook_url(workspace_id: str | None) -> int:
+    """Hosted mode: print a workspace's receiver URL (signed with GIST_MCP_SECRET_KEY; treat it like a password)."""
+    from gist_mcp.hosted.config import HostedSettings
+    from gist_mcp.hosted.webhooks import workspace_url
+
+    if not workspace_id:
+        raise GistConfigError("In hosted mode, webhook-url needs --workspace ID (the login log line names it).")
+    print(workspace_url(HostedSettings.from_env(), workspace_id))
+    return 0
+
+
 def run_call(settings: Settings, tool: str, arguments: str) -> int:
     """Run one tool; print structured content on stdout, or the error on stderr with status 1."""
     try:
@@ -254,8 +266,9 @@ def serve_hosted(settings: Settings, args: argparse.Namespace) -> int:
     from gist_mcp.hosted.app import SandboxGist, hosted_server
     from gist_mcp.hosted.config import HostedSettings
     from gist_mcp.hosted.store import SQLiteHostedStore
+    from gist_mcp.hosted.webhooks import WorkspaceWebhooks
     from gist_mcp.http_app import build_http_app, server_config
-    from gist_mcp.webhooks.config import data_dir_from_env
+    from gist_mcp.webhooks.config import WebhookSettings, data_dir_from_env
 
     host = f"[{args.host}]" if ":" in args.host else args.host
     hosted = HostedSettings.from_env(sandbox=settings.sandbox, bound_url=f"http://{host}:{args.port}")
@@ -264,10 +277,14 @@ def serve_hosted(settings: Settings, args: argparse.Namespace) -> int:
     if sandbox is not None:
         hosted = sandbox.settings(hosted, settings.base_url)
     data_dir = data_dir_from_env()
-    store = SQLiteHostedStore.in_dir(data_dir / "sandbox" if sandbox is not None else data_dir)  # never mixed
-    server = hosted_server(settings, hosted, store, transport=sandbox.transport if sandbox else None)
+    data_dir = data_dir / "sandbox" if sandbox is not None else data_dir  # never mixed with real data
+    store = SQLiteHostedStore.in_dir(data_dir)
+    webhooks = None
+    if "webhooks" in settings.toolsets or settings.dynamic_toolsets:
+        webhooks = WorkspaceWebhooks(hosted, WebhookSettings.from_env(data_dir_override=data_dir))
+    server = hosted_server(settings, hosted, store, transport=sandbox.transport if sandbox else None, webhooks=webhooks)
     if sandbox is not None:
-        sandbox.install(server)
+        sandbox.install(server, webhooks)
     public_host = httpx.URL(hosted.public_url).netloc.decode()
     app = build_http_app(
         server,
@@ -297,6 +314,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "tools":
             print_tools(settings)
             return 0
+        if args.command == "webhook-url" and settings.gist_oauth:
+            return print_workspace_webhook_url(args.workspace)
         if args.command == "webhook-url":
             return print_webhook_url(args.public_url, args.port)
         if settings.gist_oauth and args.command is None:

@@ -46,6 +46,7 @@ from gist_mcp.settings import Settings
 
 if TYPE_CHECKING:
     from gist_mcp.watch import WebhookHub
+    from gist_mcp.webhooks import WebhookStore
 
 
 @asynccontextmanager
@@ -83,6 +84,8 @@ class ClientSource(Protocol):
     """Where hosted mode gets the Gist client of the user making the current request (`hosted.clients`)."""
 
     def current(self) -> GistClient: ...
+
+    def webhook_store(self) -> WebhookStore | None: ...
 
     async def aclose(self) -> None: ...
 
@@ -148,7 +151,9 @@ class GistServer(MCPServer[None]):
         a progress sink, the toolset switch."""
         store = None if self.webhooks is None else self.webhooks.store
         switch = _Switch(self, request) if self.gist_settings.dynamic_toolsets else None
-        gist = self.gist if self.clients is None else self.clients.current()
+        gist = self.gist
+        if self.clients is not None:
+            gist, store = self.clients.current(), self.clients.webhook_store()
         if progress is None:
             return ToolContext(gist, webhooks=store, toolsets=switch)
         return ToolContext(gist, progress, webhooks=store, toolsets=switch)

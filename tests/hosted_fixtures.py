@@ -25,8 +25,10 @@ from gist_mcp.emulator.accounts import EmulatedAccounts
 from gist_mcp.hosted.app import SandboxGist, hosted_server
 from gist_mcp.hosted.config import HostedSettings
 from gist_mcp.hosted.store import SQLiteHostedStore
+from gist_mcp.hosted.webhooks import WorkspaceWebhooks
 from gist_mcp.http_app import build_http_app
 from gist_mcp.settings import Settings
+from gist_mcp.webhooks import WebhookSettings
 
 SECRET_KEY = Fernet.generate_key().decode()
 REDIRECT_URI = "http://127.0.0.1:1/callback"
@@ -47,6 +49,7 @@ class Hosted:
     url: str
     accounts: EmulatedAccounts
     store: SQLiteHostedStore
+    webhooks: WorkspaceWebhooks
     responses: list[str] = field(default_factory=list)
     """Every HTTP body the test's clients received (checked for leaked Gist tokens)."""
 
@@ -64,12 +67,13 @@ async def hosted(data_dir: Path, **changes: Any) -> AsyncIterator[Hosted]:
     settings_ = sandbox.settings(HostedSettings.from_env(env, sandbox=True, bound_url=base), SANDBOX_URL)
     store = SQLiteHostedStore(data_dir / "hosted.sqlite3")
     settings = Settings(base_url=SANDBOX_URL, sandbox=True, toolsets=frozenset(TOOLSET_NAMES)).replace(**changes)
-    server = hosted_server(settings, settings_, store, transport=sandbox.transport)
-    sandbox.install(server)
+    webhooks = WorkspaceWebhooks(settings_, WebhookSettings(token="unused-in-hosted-mode", data_dir=data_dir))
+    server = hosted_server(settings, settings_, store, transport=sandbox.transport, webhooks=webhooks)
+    sandbox.install(server, webhooks)
     app = build_http_app(server, host="127.0.0.1", auth_token=None)
     try:
         async with serve_asgi(app, sock=sock, lifespan="on") as url:
-            yield Hosted(url, sandbox.accounts, store)
+            yield Hosted(url, sandbox.accounts, store, webhooks)
     finally:
         await store.close()
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 import secrets
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, urlencode
@@ -95,6 +95,8 @@ class EmulatedAccounts:
         """Each login's workspace, by workspace id."""
         self.logins: dict[str, Login] = {}
         """By access token."""
+        self.on_login: Callable[[str, GistEmulator], None] | None = None
+        """Called with each new workspace's id and emulator (the sandbox wires its webhooks here)."""
         self.exchanges: list[str] = []
         """The body form of every token exchange received ("form" or "json"), for tests."""
         self._codes: dict[str, _Code] = {}
@@ -103,7 +105,10 @@ class EmulatedAccounts:
         """Approve a login directly (no browser); returns its access token."""
         token = "gist-oauth-" + secrets.token_urlsafe(24)
         workspace_id = str(1000 + len(self.workspaces) + 1)
-        self.workspaces[workspace_id] = GistEmulator(api_keys=(token,), seed=self.seed, rate_limit=self.rate_limit)
+        workspace = GistEmulator(api_keys=(token,), seed=self.seed, rate_limit=self.rate_limit)
+        self.workspaces[workspace_id] = workspace
+        if self.on_login is not None:
+            self.on_login(workspace_id, workspace)
         granted = set(scopes) & self.app_scopes
         self.logins[token] = Login(workspace_id, tuple(scope for scope in SCOPES if scope in granted))
         return token

@@ -31,7 +31,9 @@ from gist_mcp.hosted.scopes import scope_for
 
 if TYPE_CHECKING:
     from gist_mcp.hosted.provider import Grant
+    from gist_mcp.hosted.webhooks import WorkspaceWebhooks
     from gist_mcp.settings import Settings
+    from gist_mcp.webhooks import WebhookStore
 
 CLIENT_IDLE_SECONDS = 300.0
 """A login's Gist client unused this long (or twice the tool deadline, if longer) is closed."""
@@ -85,9 +87,12 @@ class WorkspaceClients:
         settings: Settings,
         *,
         transport: httpx.AsyncBaseTransport | None = None,
+        webhooks: WorkspaceWebhooks | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.settings = settings
+        self.webhooks = webhooks
+        """Each workspace's webhook store (when the webhooks toolset is on), opened as its users arrive."""
         self.idle_seconds = max(CLIENT_IDLE_SECONDS, 2 * settings.deadline)
         self._transport = transport
         self._clock = clock
@@ -108,21 +113,31 @@ class WorkspaceClients:
             entry = self._entries[key] = _Entry(client, grant.workspace.id, now)
         entry.used = now
         self._subjects[subject] = key
+        if self.webhooks is not None:
+            await self.webhooks.open(grant.workspace.id)
         await self._close_idle(now)
 
     def forget(self, subject: str) -> None:
         """The subject logged out (its client closes when idle, or stays for another login to the same token)."""
         self._subjects.pop(subject, None)
 
-    def current(self) -> GistClient:
-        """The client of the login that made the current request."""
+    def _caller(self) -> _Entry:
         token = get_access_token()
         key = self._subjects.get(token.subject or "") if token is not None else None
         entry = self._entries.get(key) if key is not None else None
         if entry is None:
             raise ToolError("This request carries no Gist login: reconnect to log in again.")
+        return entry
+
+    def current(self) -> GistClient:
+        """The client of the login that made the current request."""
+        entry = self._caller()
         entry.used = self._clock()
         return entry.client
+
+    def webhook_store(self) -> WebhookStore | None:
+        """The webhook store of the caller's workspace (None when webhooks are off)."""
+        return None if self.webhooks is None else self.webhooks.opened(self._caller().workspace_id)
 
     async def _close_idle(self, now: float) -> None:
         for key, entry in list(self._entries.items()):
@@ -139,3 +154,5 @@ class WorkspaceClients:
             await entry.client.aclose()
         self._entries.clear()
         self._subjects.clear()
+        if self.webhooks is not None:
+            await self.webhooks.aclose()

@@ -8,9 +8,11 @@ stays required there too, because tokens are still stored.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import urlsplit
 
 from cryptography.fernet import Fernet, MultiFernet
@@ -44,6 +46,8 @@ class HostedSettings:
     token_url: str
     keys: MultiFernet = field(repr=False)
     """GIST_MCP_SECRET_KEY: encrypts the stored Gist tokens (the first key encrypts, all decrypt)."""
+    signing_keys: tuple[bytes, ...] = field(repr=False)
+    """Derived from GIST_MCP_SECRET_KEY (same order): sign the per-workspace webhook URLs."""
 
     @property
     def callback_url(self) -> str:
@@ -74,7 +78,7 @@ class HostedSettings:
             client_secret=client_secret,
             authorize_url=_url(env, "GIST_OAUTH_AUTHORIZE_URL", DEFAULT_AUTHORIZE_URL),
             token_url=_url(env, "GIST_OAUTH_TOKEN_URL", DEFAULT_TOKEN_URL),
-            keys=secret_keys(env.secret("GIST_MCP_SECRET_KEY")),
+            **secret_keys(env.secret("GIST_MCP_SECRET_KEY")),
         )
 
 
@@ -89,20 +93,23 @@ def _url(env: Environment, name: str, default: str | None) -> str:
     return value.rstrip("/")
 
 
-def secret_keys(value: SecretStr | None) -> MultiFernet:
-    """GIST_MCP_SECRET_KEY as Fernet keys: comma-separated, the first encrypts, every one decrypts."""
+def secret_keys(value: SecretStr | None) -> dict[str, Any]:
+    """GIST_MCP_SECRET_KEY as Fernet keys (comma-separated, the first encrypts, every one decrypts) and
+    the signing keys derived from them (`keys` and `signing_keys` of `HostedSettings`)."""
     if value is None:
         raise GistConfigError(
             "GIST_MCP_SECRET_KEY is not set: generate one with "
             "`python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'`."
         )
     keys: list[Fernet] = []
+    signing: list[bytes] = []
     for position, part in enumerate(value.get_secret_value().split(","), start=1):
         try:
             keys.append(Fernet(part.strip()))
+            signing.append(hashlib.sha256(b"gist-mcp webhook urls\0" + part.strip().encode()).digest())
         except ValueError:
             raise GistConfigError(
                 f"GIST_MCP_SECRET_KEY key {position} is not a Fernet key (32 bytes as URL-safe base64, "
                 "what Fernet.generate_key() prints)."
             ) from None
-    return MultiFernet(keys)
+    return {"keys": MultiFernet(keys), "signing_keys": tuple(signing)}
