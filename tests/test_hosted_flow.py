@@ -11,6 +11,8 @@ from pathlib import Path
 import httpx
 import pytest
 from cryptography.fernet import Fernet, InvalidToken
+from mcp import MCPError
+from mcp.types import ResourceTemplateReference
 
 from gist_mcp.hosted.provider import digest
 from gist_mcp.hosted.store import Kind
@@ -210,3 +212,21 @@ async def test_login_copes_with_json_only_exchange_and_either_introspection_path
             listed = await call(client, "list_users", {"limit": 1})
         assert listed["users"]
         assert server.accounts.exchanges == (["form"] if form_exchange else ["form", "json"])
+
+
+async def test_resources_and_completions_use_the_callers_own_workspace(tmp_path: Path) -> None:
+    ref = ResourceTemplateReference(type="ref/resource", uri="gist://conversations/{conversation_id}")
+    async with hosted(tmp_path) as server, user(server) as (alice, _), user(server) as (bob, _):
+        await call(alice, "create_lead", {"email": "alice-only@example.com"})
+        opened = await call(
+            alice, "create_conversation", {"contact": {"email": "alice-only@example.com"}, "body": "Hello from Alice"}
+        )
+        new_id = str(opened["id"])
+        alice_ids = (await alice.complete(ref, {"name": "conversation_id", "value": ""})).completion.values
+        bob_ids = (await bob.complete(ref, {"name": "conversation_id", "value": ""})).completion.values
+        assert new_id in alice_ids
+        assert new_id not in bob_ids
+        read = await alice.read_resource(f"gist://conversations/{new_id}")
+        assert "Hello from Alice" in str(read.contents[0])
+        with pytest.raises(MCPError):
+            await bob.read_resource(f"gist://conversations/{new_id}")

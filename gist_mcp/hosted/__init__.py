@@ -6,6 +6,7 @@ Gist workspace through Gist's OAuth.
 - `store`: the storage interface for clients, codes, tokens and Gist grants, and its SQLite implementation.
 - `gist_oauth`: the Gist side of the login (consent URL, code exchange, workspace lookup).
 - `provider`: the MCP side, an OAuth 2.1 authorization server built on the SDK's `mcp.server.auth`.
-- `clients`: one `GistClient` per workspace, chosen for each request by the caller's token.
+- `clients`: one `GistClient` per login (one rate limiter per workspace), chosen per request by the caller's token.
+- `webhooks`: one signed receiver URL and one webhook event store per workspace.
 - `app`: wiring all of it into a `GistServer` and its HTTP app.
 """
