@@ -6,8 +6,8 @@ catalogue directly, so every tool gets its lean, exact schema and the one error 
 and its templates would answer a bad id with a traceback). One `GistClient` per server is shared by
 every tool and resource (in hosted mode, `clients` gives each request the caller's own), and closed
 by the lifespan, which also runs the Watch Events hub (webhook store, arrival notifications, stdio
-receiver) when there is one. With `--dynamic-toolsets`,
-`enable_toolset` switches more toolsets on while it runs and tells clients the lists changed.
+receiver) when there is one. With `--dynamic-toolsets`, `enable_toolset` switches more toolsets on
+while it runs and tells clients the lists changed.
 """
 
 from __future__ import annotations
