@@ -22,7 +22,7 @@ from gist_mcp import __version__
 from gist_mcp.catalog import TOOLSET_NAMES, choose_toolsets
 from gist_mcp.errors import GistConfigError
 from gist_mcp.redact import redact_logs
-from gist_mcp.settings import Settings
+from gist_mcp.settings import AUTH_MODES, Settings
 
 if TYPE_CHECKING:
     from gist_mcp.server import GistServer
@@ -91,7 +91,9 @@ def build_parser() -> argparse.ArgumentParser:
             "environment: GIST_API_KEY, GIST_API_BASE_URL (default https://api.getgist.com), GIST_TOOLSETS,\n"
             "GIST_READ_ONLY, GIST_DYNAMIC_TOOLSETS, GIST_TOOL_TIMEOUT (seconds per call, default 45),\n"
             "GIST_RATE_LIMIT (default 100/10), GIST_CONFIRM (ask or never, default ask), "
-            "GIST_MCP_AUTH_TOKEN (16+ characters, required to bind HTTP to a non-loopback address)."
+            "GIST_MCP_AUTH_TOKEN (16+ characters, required to bind HTTP to a non-loopback address),\n"
+            "GIST_MCP_AUTH=gist-oauth with GIST_MCP_PUBLIC_URL, GIST_OAUTH_CLIENT_ID, GIST_OAUTH_CLIENT_SECRET,\n"
+            "GIST_MCP_SECRET_KEY (hosted mode, README: Run it for your team)."
         ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -101,6 +103,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--host", default="127.0.0.1", help="HTTP bind address (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=8000, help="HTTP port (default 8000)")
     parser.add_argument("--stateless", action="store_true", help="HTTP without sessions, for several replicas")
+    parser.add_argument(
+        "--auth",
+        choices=AUTH_MODES,
+        help="gist-oauth: hosted mode, each user logs in to their own Gist workspace [env GIST_MCP_AUTH]",
+    )
     parser.add_argument(
         "--webhook-port", type=int, metavar="PORT", help="stdio mode: receive Gist webhooks on this port"
     )
@@ -123,6 +130,7 @@ def build_parser() -> argparse.ArgumentParser:
     url = commands.add_parser("webhook-url", help="print the URL to paste into Gist's webhook settings")
     url.add_argument("--public-url", help="the public https:// address that reaches this server (tunnel, proxy)")
     url.add_argument("--port", type=int, default=8000, help="local port when no --public-url (default 8000)")
+    url.add_argument("--workspace", metavar="ID", help="hosted mode (GIST_MCP_AUTH=gist-oauth): this workspace's URL")
     call = commands.add_parser("call", help="run one tool and print its result as JSON")
     _common(call, sub=True)
     call.add_argument("tool", help="tool name, e.g. get_user")
@@ -149,6 +157,8 @@ def load_settings(args: argparse.Namespace, environ: Mapping[str, str] | None = 
         settings = settings.replace(read_only=True)
     if args.dynamic_toolsets:
         settings = settings.replace(dynamic_toolsets=True)
+    if getattr(args, "auth", None):
+        settings = settings.replace(gist_oauth=True)
     if args.sandbox:
         settings = settings.replace(sandbox=True, api_key=SecretStr(SANDBOX_KEY), base_url=SANDBOX_URL)
     return settings
@@ -198,6 +208,17 @@ def print_webhook_url(public_url: str | None, port: int) -> int:
             "and pass it as --public-url (README: Watch Events).",
             file=sys.stderr,
         )
+    return 0
+
+
+def print_workspace_webhook_url(workspace_id: str | None) -> int:
+    """Hosted mode: print a workspace's receiver URL (signed with GIST_MCP_SECRET_KEY; treat it like a password)."""
+    from gist_mcp.hosted.config import HostedSettings
+    from gist_mcp.hosted.webhooks import workspace_url
+
+    if not workspace_id:
+        raise GistConfigError("In hosted mode, webhook-url needs --workspace ID (the login log line names it).")
+    print(workspace_url(HostedSettings.from_env(), workspace_id))
     return 0
 
 
@@ -295,6 +316,51 @@ def configure_logging(level: str) -> None:
     logging.getLogger("gist_mcp").setLevel(logging.DEBUG)
 
 
+def serve_hosted(settings: Settings, args: argparse.Namespace) -> int:
+    """Hosted mode: OAuth for MCP clients, each user's own Gist workspace (README: Run it for your team)."""
+    if args.transport != "http":
+        raise GistConfigError("--auth gist-oauth (GIST_MCP_AUTH) needs --transport http.")
+    import uvicorn
+
+    from gist_mcp.hosted.app import SandboxGist, hosted_server
+    from gist_mcp.hosted.config import HostedSettings
+    from gist_mcp.hosted.store import SQLiteHostedStore
+    from gist_mcp.hosted.webhooks import WorkspaceWebhooks
+    from gist_mcp.http_app import build_http_app, server_config
+    from gist_mcp.webhooks.config import WebhookSettings, data_dir_from_env
+
+    host = f"[{args.host}]" if ":" in args.host else args.host
+    hosted = HostedSettings.from_env(sandbox=settings.sandbox, bound_url=f"http://{host}:{args.port}")
+    redact_logs(hosted.client_secret.get_secret_value())
+    sandbox = SandboxGist() if settings.sandbox else None
+    if sandbox is not None:
+        hosted = sandbox.settings(hosted, settings.base_url)
+    data_dir = data_dir_from_env()
+    data_dir = data_dir / "sandbox" if sandbox is not None else data_dir  # never mixed with real data
+    store = SQLiteHostedStore.in_dir(data_dir)
+    webhooks = None
+    if "webhooks" in settings.toolsets or settings.dynamic_toolsets:
+        webhooks = WorkspaceWebhooks(hosted, WebhookSettings.from_env(data_dir_override=data_dir))
+    server = hosted_server(settings, hosted, store, transport=sandbox.transport if sandbox else None, webhooks=webhooks)
+    if sandbox is not None:
+        sandbox.install(server, webhooks)
+    public_host = httpx.URL(hosted.public_url).netloc.decode()
+    app = build_http_app(
+        server,
+        host=args.host,
+        auth_token=None,  # OAuth guards /mcp
+        allowed_hosts=[*args.allowed_host, public_host],
+        allowed_origins=args.allowed_origin,
+        stateless=args.stateless,
+    )
+    logging.getLogger("gist_mcp").warning("Serving hosted MCP on %s/mcp", hosted.public_url)
+    try:
+        uvicorn.Server(server_config(app, host=args.host, port=args.port, log_level=args.log_level.lower())).run()
+    finally:
+        anyio.run(store.close)
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `gist-mcp` command."""
     args = build_parser().parse_args(argv)
@@ -305,10 +371,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "tools":
             print_tools(settings)
             return 0
+        if args.command == "webhook-url" and settings.gist_oauth:
+            return print_workspace_webhook_url(args.workspace)
         if args.command == "webhook-url":
             return print_webhook_url(args.public_url, args.port)
         if args.command == "emulator":
             return serve_emulator(args.host, args.port)
+        if settings.gist_oauth and args.command is None:
+            return serve_hosted(settings, args)
         if settings.api_key is None:
             print(NO_KEY, file=sys.stderr)
             return 2

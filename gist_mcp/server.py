@@ -4,9 +4,10 @@
 catalogue directly, so every tool gets its lean, exact schema and the one error boundary of
 `_tools.py` (the SDK's function-signature tools would nest, title and re-describe every argument,
 and its templates would answer a bad id with a traceback). One `GistClient` per server is shared by
-every tool and resource; the lifespan closes it when the last session ends, and runs the Watch Events
-hub (webhook store, arrival notifications, stdio receiver) when there is one. With `--dynamic-toolsets`,
-`enable_toolset` switches more toolsets on while it runs and tells clients the lists changed.
+every tool and resource (in hosted mode, `clients` gives each request the caller's own); the
+lifespan closes it when the last session ends, and runs the Watch Events hub (webhook store, arrival
+notifications, stdio receiver) when there is one. With `--dynamic-toolsets`, `enable_toolset`
+switches more toolsets on while it runs and tells clients the lists changed.
 
 Protocol errors follow the spec of both eras: an unknown tool or prompt is JSON-RPC -32602 (its
 message says why: a write tool in read-only mode, a toolset that is off), a missing resource is
@@ -19,11 +20,13 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterable
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import anyio
 import httpx
 from mcp.server import MCPServer
+from mcp.server.auth.provider import OAuthAuthorizationServerProvider
+from mcp.server.auth.settings import AuthSettings
 from mcp.server.lowlevel.helper_types import ReadResourceContents
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
@@ -54,6 +57,7 @@ from gist_mcp.settings import Settings
 
 if TYPE_CHECKING:
     from gist_mcp.watch import WebhookHub
+    from gist_mcp.webhooks import WebhookStore
 
 
 @asynccontextmanager
@@ -74,6 +78,8 @@ async def _lifespan(server: MCPServer[Any]) -> AsyncIterator[None]:
         server.sessions -= 1
         if server.sessions == 0:
             await server.gist.aclose()
+            if server.clients is not None:
+                await server.clients.aclose()
 
 
 def instructions(settings: Settings) -> str:
@@ -94,8 +100,18 @@ def instructions(settings: Settings) -> str:
     return text
 
 
+class ClientSource(Protocol):
+    """Where hosted mode gets the Gist client of the user making the current request (`hosted.clients`)."""
+
+    def current(self) -> GistClient: ...
+
+    def webhook_store(self) -> WebhookStore | None: ...
+
+    async def aclose(self) -> None: ...
+
+
 class GistServer(MCPServer[None]):
-    """An MCP server for one Gist workspace."""
+    """An MCP server for one Gist workspace, or (with `clients`, hosted mode) one per user."""
 
     def __init__(
         self,
@@ -104,6 +120,9 @@ class GistServer(MCPServer[None]):
         transport: httpx.AsyncBaseTransport | None = None,
         webhooks: WebhookHub | None = None,
         sleep: Sleep = anyio.sleep,
+        clients: ClientSource | None = None,
+        auth: AuthSettings | None = None,
+        auth_server_provider: OAuthAuthorizationServerProvider[Any, Any, Any] | None = None,
     ) -> None:
         super().__init__(
             name="gist-mcp",
@@ -112,12 +131,16 @@ class GistServer(MCPServer[None]):
             instructions=instructions(settings),
             lifespan=_lifespan,
             extensions=[views.apps()],
+            auth=auth,
+            auth_server_provider=auth_server_provider,
         )
         self.gist_settings = settings
         self.gist = GistClient(settings, transport=transport, sleep=sleep)
         self.webhooks = webhooks
         self.sessions = 0
         """Sessions inside the lifespan now; the shared Gist client closes when the last one ends."""
+        self.clients = clients
+        """Hosted mode: each request's Gist client comes from here instead of `gist`."""
         self.enabled: set[str] = set(settings.toolsets)
         self._prompts: set[str] = set()
         self._load()
@@ -185,12 +208,16 @@ class GistServer(MCPServer[None]):
         return _sdk.SESSION_LOG.forwarding(context, key.get_secret_value() if key is not None else None)
 
     def tool_context(self, progress: Progress | None = None, request: Context[None, Any] | None = None) -> ToolContext:
-        """What operations run with: the shared Gist client, the webhook store, a progress sink, the toolset switch."""
+        """What operations run with: the Gist client (the caller's own in hosted mode), the webhook store,
+        a progress sink, the toolset switch."""
         store = None if self.webhooks is None else self.webhooks.store
         switch = _Switch(self, request) if self.gist_settings.dynamic_toolsets else None
+        gist = self.gist
+        if self.clients is not None:
+            gist, store = self.clients.current(), self.clients.webhook_store()
         if progress is None:
-            return ToolContext(self.gist, webhooks=store, toolsets=switch)
-        return ToolContext(self.gist, progress, webhooks=store, toolsets=switch)
+            return ToolContext(gist, webhooks=store, toolsets=switch)
+        return ToolContext(gist, progress, webhooks=store, toolsets=switch)
 
     async def list_resources(self) -> list[Resource]:
         """The views of the enabled tools, the collection resources, and one concrete URI per segment and campaign."""

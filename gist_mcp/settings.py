@@ -41,6 +41,8 @@ class Settings:
     """GIST_MCP_AUTH_TOKEN: the Bearer token HTTP clients must send (required on a public bind)."""
     confirm: bool = True
     """GIST_CONFIRM=ask (default) or never: ask the user before destructive calls when the client can elicit."""
+    gist_oauth: bool = False
+    """GIST_MCP_AUTH=gist-oauth (or --auth gist-oauth): hosted mode, each user logs in to their own workspace."""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -59,8 +61,20 @@ class Settings:
             dynamic_toolsets=env.flag("GIST_DYNAMIC_TOOLSETS"),
             auth_token=env.secret("GIST_MCP_AUTH_TOKEN"),
             confirm=env.choice("GIST_CONFIRM", CONFIRM_CHOICES, "ask") == "ask",
+            gist_oauth=_auth_mode(env.text("GIST_MCP_AUTH")),
         )
 
     def replace(self, **changes: object) -> Settings:
         """A copy with some fields changed (command-line flags win over the environment)."""
         return dataclasses.replace(self, **changes)  # type: ignore[arg-type]
+
+
+AUTH_MODES = ("gist-oauth",)
+"""What GIST_MCP_AUTH / --auth accept: `gist-oauth` is hosted mode (README: Run it for your team)."""
+
+
+def _auth_mode(value: str | None) -> bool:
+    """Whether GIST_MCP_AUTH asks for hosted mode; any other value is refused, naming the variable."""
+    if value is not None and value not in AUTH_MODES:
+        raise GistConfigError(f"GIST_MCP_AUTH must be one of {', '.join(AUTH_MODES)}, not {value!r}.")
+    return value is not None

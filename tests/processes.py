@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import socket
 import subprocess
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
@@ -71,3 +72,13 @@ async def listening_process(
             finally:
                 process.terminate()
                 await process.wait()
+
+
+def free_port() -> int:
+    """A port free now, for the few servers that must know their port before they start: two stdio
+    processes sharing one `--webhook-port`, and hosted mode, whose OAuth URLs are built from the bound
+    address. The process binds it within a second, so the probe-then-bind race is tolerated there;
+    everything else starts on port 0 (`http_server`, `listening_process`)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])

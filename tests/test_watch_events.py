@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import shlex
-import socket
 import subprocess
 import sys
 import tracemalloc
@@ -22,7 +21,7 @@ from conftest import CANARY_KEY, MODES, call, call_error, settings_for, strict_j
 from mcp import Client, StdioServerParameters
 from mcp.client.streamable_http import streamable_http_client
 from mcp.types import ResourceUpdatedNotification, TextResourceContents
-from processes import http_server
+from processes import free_port, http_server
 from starlette.applications import Starlette
 
 from gist_mcp.emulator import GistEmulator
@@ -273,14 +272,6 @@ async def test_http_receiver_sits_beside_mcp_outside_its_bearer_guard(gist_url: 
                 listed = await call(client, "list_webhook_events", {})
                 assert [e["payload"]["id"] for e in listed["webhook_events"]] == ["h1"]
     assert TOKEN not in server.text()
-
-
-def free_port() -> int:
-    """A port free now. Only for the stdio test below, whose two processes must be given the same port; the
-    first process binds it within a second, so the probe-then-bind race is tolerated here."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 async def test_stdio_webhook_port_receives_and_a_second_process_shares_the_store(gist_url: str, tmp_path: Path) -> None:

@@ -1,0 +1,49 @@
+"""The real command in hosted mode: `gist-mcp --sandbox --transport http --auth gist-oauth` as a
+process, logged in to with the SDK's client OAuth; a user's data survives nothing but their own login."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import anyio
+import httpx
+import pytest
+from conftest import call
+from hosted_fixtures import SECRET_KEY, user_at
+from processes import free_port
+from test_transports import COMMAND
+
+pytestmark = pytest.mark.anyio
+
+
+async def test_sandbox_hosted_command_logs_users_in_to_their_own_workspaces(tmp_path: Path) -> None:
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GIST_")}
+    env |= {"GIST_MCP_SECRET_KEY": SECRET_KEY, "GIST_MCP_DATA_DIR": str(tmp_path / "data")}
+    process = await anyio.open_process(
+        [*COMMAND, "--sandbox", "--transport", "http", "--auth", "gist-oauth", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    responses: list[str] = []
+    try:
+        with anyio.fail_after(60):
+            async with httpx.AsyncClient() as http:
+                while True:
+                    try:
+                        if (await http.get(f"{url}/health")).status_code == 200:
+                            break
+                    except httpx.TransportError:
+                        await anyio.sleep(0.1)
+                assert (await http.post(f"{url}/mcp", json={})).status_code == 401
+            async with user_at(url, responses) as (alice, _), user_at(url, responses) as (bob, _):
+                await call(alice, "create_lead", {"email": "alice-only@example.com"})
+                assert (await call(alice, "get_lead", {"lead": {"email": "alice-only@example.com"}}))["email"]
+                assert (await bob.call_tool("get_lead", {"lead": {"email": "alice-only@example.com"}})).is_error
+    finally:
+        process.terminate()
+        await process.wait()
+    assert (tmp_path / "data" / "sandbox" / "hosted.sqlite3").exists()
