@@ -28,6 +28,7 @@ from gist_mcp.webhooks import (
     receiver_routes,
     serve_receiver,
     signature,
+    store_from_settings,
 )
 
 logger = logging.getLogger("gist_mcp.watch")
@@ -39,7 +40,7 @@ class WebhookHub:
 
     def __init__(self, settings: WebhookSettings, *, listen: tuple[str, int] | None = None) -> None:
         self.settings = settings
-        self.store = WebhookStore.from_settings(settings)
+        self.store: WebhookStore = store_from_settings(settings)
         self.listen = listen
         """(host, port) of the stdio-mode receiver listener, or None."""
         self._users = 0
