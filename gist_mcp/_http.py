@@ -27,7 +27,7 @@ import anyio
 import httpx
 
 from gist_mcp import __version__
-from gist_mcp._ratelimit import RateLimiter
+from gist_mcp._ratelimit import Limiter, RateLimiter
 from gist_mcp.errors import (
     AuthenticationError,
     BadResponseError,
@@ -159,6 +159,17 @@ def remaining() -> float:
     return math.inf if deadline is None else deadline - time.monotonic()
 
 
+def _limiter(settings: Settings) -> Limiter:
+    """Counted across replicas in Redis with GIST_MCP_REDIS_URL, else in this process."""
+    url = settings.redis()
+    if url is None:
+        return RateLimiter(*settings.rate_limit)
+    from gist_mcp.scale.ratelimit import RedisRateLimiter  # only with the scale extra installed
+
+    key = settings.api_key.get_secret_value() if settings.api_key else ""
+    return RedisRateLimiter(url, key, *settings.rate_limit, lease=settings.deadline)
+
+
 class GistClient:
     """Sends requests to the configured Gist API host, and only there.
 
@@ -176,7 +187,7 @@ class GistClient:
         max_response_bytes: int = MAX_RESPONSE_BYTES,
     ) -> None:
         self.settings = settings
-        self.limiter = RateLimiter(*settings.rate_limit)
+        self.limiter = _limiter(settings)
         self._transport = transport
         self._sleep = sleep
         self._max_response_bytes = max_response_bytes
@@ -215,6 +226,7 @@ class GistClient:
         if self._http is not None:
             await self._http.aclose()
             self._http = None
+        await self.limiter.aclose()
 
     def _build(
         self, method: str, path: str, params: Mapping[str, Any] | None, body: Any, headers: Mapping[str, str] | None
@@ -300,7 +312,8 @@ class GistClient:
         try:
             return await self._send(request, min(self.settings.http_timeout, remaining()), shown_path)
         finally:
-            self.limiter.release()
+            with anyio.CancelScope(shield=True):  # a cancelled call still ends its slot
+                await self.limiter.release()
 
     async def _backoff(self, attempt: int, error: GistAPIError | None, method: str, path: str, why: str) -> None:
         """Sleep before the next attempt, or raise now if the wait would pass the deadline."""

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pydantic import SecretStr
 
 from gist_mcp.catalog import DEFAULT_TOOLSETS, choose_toolsets
-from gist_mcp.environment import Environment
+from gist_mcp.environment import Environment, service_url
 from gist_mcp.errors import GistConfigError
 
 DEFAULT_BASE_URL = "https://api.getgist.com"
@@ -37,6 +37,9 @@ class Settings:
     """Start with `toolsets` plus list_toolsets/enable_toolset, which switch more on at runtime."""
     auth_token: SecretStr | None = None
     """GIST_MCP_AUTH_TOKEN: the Bearer token HTTP clients must send (required on a public bind)."""
+    redis_url: SecretStr | None = None
+    """GIST_MCP_REDIS_URL (`redis://…`, may carry a password): the rate limit, notifications and the
+    HTTP event store are shared by every replica through it (needs `gist-mcp[scale]`)."""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -54,8 +57,17 @@ class Settings:
             read_only=env.flag("GIST_READ_ONLY"),
             dynamic_toolsets=env.flag("GIST_DYNAMIC_TOOLSETS"),
             auth_token=env.secret("GIST_MCP_AUTH_TOKEN"),
+            redis_url=_secret(service_url(env, "GIST_MCP_REDIS_URL", ("redis", "rediss", "unix"))),
         )
+
+    def redis(self) -> str | None:
+        """The Redis URL, or None (everything is counted in this process)."""
+        return self.redis_url.get_secret_value() if self.redis_url else None
 
     def replace(self, **changes: object) -> Settings:
         """A copy with some fields changed (command-line flags win over the environment)."""
         return dataclasses.replace(self, **changes)  # type: ignore[arg-type]
+
+
+def _secret(value: str | None) -> SecretStr | None:
+    return None if value is None else SecretStr(value)
