@@ -145,7 +145,7 @@ def build_server(settings: Settings, listen: tuple[str, int] | None = None) -> G
     from gist_mcp.watch import deliver_in_process, hub_from_env
 
     wanted = "webhooks" in settings.toolsets or settings.dynamic_toolsets
-    hub = hub_from_env(sandbox=settings.sandbox, listen=listen) if wanted else None
+    hub = hub_from_env(sandbox=settings.sandbox, listen=listen, redis_url=settings.redis()) if wanted else None
     transport = None
     if settings.sandbox:
         from gist_mcp.emulator import GistEmulator

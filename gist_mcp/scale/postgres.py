@@ -156,7 +156,7 @@ class PostgresWebhookStore(PolledStore):
             raise RuntimeError("the webhook insert did not complete")
         row, inserted = outcome
         if inserted:
-            self._wake()
+            await self._stored_new()
         return row_event(row), inserted
 
     async def _insert(

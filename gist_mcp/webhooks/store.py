@@ -39,7 +39,7 @@ import logging
 import math
 import sqlite3
 from abc import ABC, abstractmethod
-from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterable, Iterator
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -247,6 +247,13 @@ class WebhookStore(Protocol):
     age, count and bytes; listings and waits return at most `MAX_LISTING_BYTES` of payloads.
     """
 
+    announce: Callable[[], Awaitable[None]] | None
+    """Called after each new event this object commits (the Redis fan-out's publish), or None."""
+
+    def wake(self) -> None:
+        """Wake this object's waiters: they re-read the store now."""
+        ...
+
     async def open(self) -> None:
         """Connect, create or migrate the schema, apply retention."""
         ...
@@ -312,7 +319,7 @@ class PolledStore(ABC):
     """The retention settings, and waiting, subscribing and listing on top of `_select` and
     `latest_seq`, for both stores. Use `async with store:` or open()/close().
 
-    Waiters wake at once on an insert made through this store object (`_wake`), and poll every
+    Waiters wake at once on an insert made through this store object (`wake`), and poll every
     `poll_interval` seconds for inserts made by other processes or replicas.
     """
 
@@ -333,6 +340,8 @@ class PolledStore(ABC):
         self.poll_interval = poll_interval
         self._clock = clock
         self._arrived = anyio.Event()
+        self.announce: Callable[[], Awaitable[None]] | None = None
+        """Called after each new event committed through this object: tells other replicas (Redis fan-out)."""
 
     @abstractmethod
     async def open(self) -> None:
@@ -445,10 +454,17 @@ class PolledStore(ABC):
             topic=topic, since=since, before_seq=before_seq, newest_first=True, limit=limit, max_bytes=max_bytes
         )
 
-    def _wake(self) -> None:
-        """Wake this object's waiters at once (other processes' waiters notice on their next poll)."""
+    def wake(self) -> None:
+        """Wake this object's waiters at once: they re-read the store (other processes' waiters notice on
+        their next poll, or at once when the fan-out calls this on every replica)."""
         self._arrived.set()
         self._arrived = anyio.Event()
+
+    async def _stored_new(self) -> None:
+        """A new event was committed through this object: wake our waiters and announce it."""
+        self.wake()
+        if self.announce is not None:
+            await self.announce()
 
 
 class SqliteWebhookStore(PolledStore):
@@ -552,7 +568,7 @@ class SqliteWebhookStore(PolledStore):
 
         stored, inserted = await self._run(insert)
         if inserted:
-            self._wake()
+            await self._stored_new()
         return stored, inserted
 
     async def get(self, event_id: str) -> WebhookEvent | None:
