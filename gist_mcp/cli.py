@@ -222,6 +222,11 @@ def serve(settings: Settings, args: argparse.Namespace) -> int:
     token = settings.auth_token.get_secret_value() if settings.auth_token else None
     check_exposure(args.host, token)
     server = build_server(settings)
+    event_store = None
+    if (redis_url := settings.redis()) is not None:
+        from gist_mcp.scale.events import RedisEventStore
+
+        event_store = RedisEventStore(redis_url)
     app = build_http_app(
         server,
         host=args.host,
@@ -230,6 +235,7 @@ def serve(settings: Settings, args: argparse.Namespace) -> int:
         allowed_origins=args.allowed_origin,
         stateless=args.stateless,
         extra_routes=server.webhooks.routes() if server.webhooks is not None else (),
+        event_store=event_store,
     )
     logging.getLogger("gist_mcp").warning("Serving MCP on http://%s:%s/mcp", args.host, args.port)
     uvicorn.Server(server_config(app, host=args.host, port=args.port, log_level=args.log_level.lower())).run()

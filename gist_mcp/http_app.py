@@ -22,6 +22,7 @@ from collections.abc import Sequence
 
 import h11
 import uvicorn
+from mcp.server.streamable_http import EventStore
 from mcp.server.transport_security import TransportSecuritySettings
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -126,8 +127,12 @@ def build_http_app(
     allowed_origins: Sequence[str] = (),
     stateless: bool = False,
     extra_routes: Sequence[Route] = (),
+    event_store: EventStore | None = None,
 ) -> ASGIApp:
-    """The ASGI app for `--transport http`; callers have already checked that a public bind has a token."""
+    """The ASGI app for `--transport http`; callers have already checked that a public bind has a token.
+
+    `event_store` keeps SSE events for `Last-Event-ID` resumption (the Redis one with GIST_MCP_REDIS_URL).
+    """
     security = transport_security(host, allowed_hosts, allowed_origins)
     server.custom_route("/health", methods=["GET"])(health)
     for route in extra_routes:
@@ -138,6 +143,7 @@ def build_http_app(
         json_response=stateless,
         host=host,
         transport_security=security,
+        event_store=event_store,
     )
     return BearerGuard(app, auth_token) if auth_token else app
 
