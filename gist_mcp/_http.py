@@ -26,7 +26,7 @@ from urllib.parse import parse_qs, urlsplit
 import anyio
 import httpx
 
-from gist_mcp import __version__
+from gist_mcp import __version__, _probes
 from gist_mcp._ratelimit import Limiter, RateLimiter
 from gist_mcp.errors import (
     AuthenticationError,
@@ -307,10 +307,18 @@ class GistClient:
     async def _attempt(self, request: httpx.Request, shown_path: str) -> GistResponse | GistAPIError:
         """One send, inside a rate-limit slot that is held until the answer (or failure) is in."""
         left = remaining()
-        if left <= 0 or not await self.limiter.acquire(deadline=time.monotonic() + left):
+        queued = time.monotonic()
+        if left <= 0 or not await self.limiter.acquire(deadline=queued + left):
             raise GistDeadlineError(self.settings.deadline)
+        _probes.rate_limit_wait(time.monotonic() - queued)
         try:
-            return await self._send(request, min(self.settings.http_timeout, remaining()), shown_path)
+            answer = await self._send(request, min(self.settings.http_timeout, remaining()), shown_path)
+        except httpx.TransportError:
+            _probes.gist_request(request.method, "transport_error")
+            raise
+        else:
+            _probes.gist_request(request.method, str(answer.status))
+            return answer
         finally:
             with anyio.CancelScope(shield=True):  # a cancelled call still ends its slot
                 await self.limiter.release()

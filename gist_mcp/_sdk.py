@@ -9,6 +9,7 @@ It knows nothing of Gist: it takes any `MCPServer`.
   the SDK advertise `resources.subscribe: true`. Subscribed URIs are kept per client connection.
   On 2026-07-28 the SDK's own `subscriptions/listen` stream replaces them; `Subscriptions.notify_updated`
   reaches both.
+- `add_middleware` wraps every inbound message (the `--metrics` operation timer).
 - `logging/setLevel` sets the level of the `gist_mcp` logger (logs go to stderr, never to the client).
 - `listChanged` for tools and resources on the handshake era, only when the server really sends it
   (dynamic toolsets): the SDK has no public knob for it (see shared notes, "Subscriptions and list_changed").
@@ -108,6 +109,12 @@ def install(server: MCPServer[Any], *, list_changed: bool = False) -> Subscripti
 
         lowlevel.create_initialization_options = with_list_changed
     return subscriptions
+
+
+def add_middleware(server: MCPServer[Any], middleware: Any) -> None:
+    """Run `middleware` (`(ctx, call_next) -> result`, the SDK's ServerMiddleware) around every inbound
+    message, after the SDK's own OpenTelemetry span middleware."""
+    server._lowlevel_server.middleware.append(middleware)  # pyright: ignore[reportPrivateUsage]
 
 
 async def notify_lists_changed(session: Any) -> None:

@@ -93,6 +93,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--port", type=int, default=8000, help="HTTP port (default 8000)")
     parser.add_argument("--stateless", action="store_true", help="HTTP without sessions, for several replicas")
     parser.add_argument(
+        "--metrics",
+        action="store_true",
+        help="HTTP: Prometheus text at /metrics, behind the same Bearer token as /mcp (needs gist-mcp[scale])",
+    )
+    parser.add_argument(
         "--webhook-port", type=int, metavar="PORT", help="stdio mode: receive Gist webhooks on this port"
     )
     parser.add_argument(
@@ -213,6 +218,8 @@ def serve(settings: Settings, args: argparse.Namespace) -> int:
     """Run the MCP server on the chosen transport until it is stopped."""
     listen = (args.webhook_host, args.webhook_port) if args.webhook_port is not None else None
     if args.transport == "stdio":
+        if args.metrics:
+            raise GistConfigError("--metrics needs --transport http (/metrics is served beside /mcp).")
         build_server(settings, listen).run()
         return 0
     import uvicorn
@@ -222,6 +229,15 @@ def serve(settings: Settings, args: argparse.Namespace) -> int:
     token = settings.auth_token.get_secret_value() if settings.auth_token else None
     check_exposure(args.host, token)
     server = build_server(settings)
+    extra_routes = list(server.webhooks.routes()) if server.webhooks is not None else []
+    if args.metrics:
+        from starlette.routing import Route
+
+        from gist_mcp._sdk import add_middleware
+        from gist_mcp.scale.metrics import METRICS_PATH, OperationTimer, enable
+
+        extra_routes.append(Route(METRICS_PATH, enable().endpoint, methods=["GET"]))
+        add_middleware(server, OperationTimer())
     event_store = None
     if (redis_url := settings.redis()) is not None:
         from gist_mcp.scale.events import RedisEventStore
@@ -234,7 +250,7 @@ def serve(settings: Settings, args: argparse.Namespace) -> int:
         allowed_hosts=args.allowed_host,
         allowed_origins=args.allowed_origin,
         stateless=args.stateless,
-        extra_routes=server.webhooks.routes() if server.webhooks is not None else (),
+        extra_routes=extra_routes,
         event_store=event_store,
     )
     logging.getLogger("gist_mcp").warning("Serving MCP on http://%s:%s/mcp", args.host, args.port)

@@ -34,6 +34,8 @@ from gist_mcp.errors import GistConfigError
 from gist_mcp.server import GistServer
 
 MCP_PATH = "/mcp"
+METRICS_PATH = "/metrics"
+"""Served with --metrics; guarded like MCP_PATH (see gist_mcp.scale.metrics)."""
 MIN_AUTH_TOKEN_LENGTH = 16
 """A shorter GIST_MCP_AUTH_TOKEN is refused on a public bind (it could be guessed)."""
 HEADER_TIMEOUT = 10.0
@@ -91,15 +93,15 @@ def transport_security(
 
 
 class BearerGuard:
-    """Require `Authorization: Bearer <token>` on the MCP endpoint; other routes pass through."""
+    """Require `Authorization: Bearer <token>` on the MCP endpoint and `/metrics`; other routes pass through."""
 
-    def __init__(self, app: ASGIApp, token: str, path: str = MCP_PATH) -> None:
+    def __init__(self, app: ASGIApp, token: str, paths: Sequence[str] = (MCP_PATH, METRICS_PATH)) -> None:
         self.app = app
         self._token = token.encode()
-        self._path = path
+        self._paths = frozenset(paths)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["path"].rstrip("/") == self._path:
+        if scope["type"] == "http" and scope["path"].rstrip("/") in self._paths:
             header = dict(scope["headers"]).get(b"authorization", b"")
             scheme, _, given = header.partition(b" ")
             if scheme.lower() != b"bearer" or not hmac.compare_digest(given.strip(), self._token):
