@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import AsyncIterator
+from urllib.parse import quote
 
 import pytest
 
@@ -28,18 +29,22 @@ def service_url(variable: str, what: str) -> str:
     pytest.skip(message)
 
 
+def schema_url(base: str, schema: str) -> str:
+    """`base` (a postgresql:// URL) with its search_path set to `schema`."""
+    return f"{base}{'&' if '?' in base else '?'}options={quote(f'-csearch_path={schema}')}"
+
+
 @pytest.fixture
 async def database_url() -> AsyncIterator[str]:
-    """A connection string whose search_path is a fresh schema (so migrations start from nothing)."""
+    """A postgresql:// URL whose search_path is a fresh schema (so migrations start from nothing)."""
     import psycopg
-    from psycopg.conninfo import make_conninfo
 
     url = service_url("GIST_MCP_TEST_DATABASE_URL", "PostgreSQL")
     schema = f"test_{uuid.uuid4().hex[:12]}"
     async with await psycopg.AsyncConnection.connect(url, autocommit=True) as conn:
         await conn.execute(f"CREATE SCHEMA {schema}".encode())
     try:
-        yield make_conninfo(url, options=f"-csearch_path={schema}")
+        yield schema_url(url, schema)
     finally:
         async with await psycopg.AsyncConnection.connect(url, autocommit=True) as conn:
             await conn.execute(f"DROP SCHEMA {schema} CASCADE".encode())
