@@ -138,10 +138,12 @@ async def deployment(
     database_url: str | None,
     redis_url: str | None,
     log: Path | None = None,
+    latency: float = 0.0,
 ) -> AsyncIterator[Deployment]:
-    """`count` replicas (stateless HTTP) behind a round-robin proxy, and the emulator with the same budget."""
+    """`count` replicas (stateless HTTP) behind a round-robin proxy, and the emulator with the same budget
+    (answering after `latency` seconds, as Gist over the internet)."""
     requests, window = rate_limit
-    emulator = GistEmulator(api_keys=(api_key,), rate_limit=rate_limit)
+    emulator = GistEmulator(api_keys=(api_key,), rate_limit=rate_limit, latency=latency)
     watch = GistWatch(emulator.app)
     base = {k: v for k, v in os.environ.items() if not k.startswith("GIST_")}
     async with serve_asgi(watch) as gist_url:
