@@ -6,6 +6,12 @@ replica a client's `Last-Event-ID` reaches finds the stream and replays what fol
 Each stream keeps its newest `MAX_EVENTS_PER_STREAM` events for `EVENT_TTL` seconds after its last
 event: resumption is for a dropped connection, not an archive. An id that names nothing (expired,
 forged, malformed) replays nothing, so the SDK answers as for any unknown id.
+
+Limits of `mcp` 2.3 (checked in its source): with `stateless_http` the session manager builds every
+transport with `event_store=None`, and a GET carrying `Last-Event-ID` is checked against the
+replica's own sessions first. So today this store serves sessionful deployments, with a resume
+routed to the replica that holds the session (session affinity); the events themselves no longer
+need that replica, which is what a future SDK with shared sessions will need.
 """
 
 from __future__ import annotations
