@@ -37,9 +37,9 @@ sys.path.insert(0, str(REPO))  # run from a checkout without installing
 
 from gist_mcp.webhooks import (  # noqa: E402
     SIGNATURE_HEADER,
+    SqliteWebhookStore,
     WebhookEvent,
     WebhookSettings,
-    WebhookStore,
     event_id,
     serve_receiver,
     signature,
@@ -198,7 +198,7 @@ async def verify(db_path: Path, deliveries: list[Delivery]) -> tuple[int, dict[s
     """Read the store from this (second) process: how many events, and what is missing, extra, doubled or altered."""
     sent = {delivery.event_id: json.loads(delivery.body) for delivery in deliveries}
     events: list[WebhookEvent] = []
-    async with WebhookStore(db_path) as store:
+    async with SqliteWebhookStore(db_path) as store:
         while True:  # page by page: a listing stops at its byte budget
             page = await store.list(limit=len(deliveries) + 1, before_seq=events[-1].seq if events else None)
             events += page.events
@@ -285,7 +285,7 @@ def serve_receiver_process(port: int, data_dir: Path) -> None:
     settings = WebhookSettings.from_env(data_dir_override=data_dir)
 
     async def serve() -> bool:
-        async with WebhookStore.from_settings(settings) as store:
+        async with SqliteWebhookStore.from_settings(settings) as store:
             return await serve_receiver(store, settings, "127.0.0.1", port)
 
     sys.exit(0 if anyio.run(serve) else 1)

@@ -30,8 +30,8 @@ from urllib.parse import parse_qs, urlsplit
 import anyio
 import httpx
 
-from gist_mcp import __version__
-from gist_mcp._ratelimit import RateLimiter
+from gist_mcp import __version__, _probes
+from gist_mcp._ratelimit import Limiter, RateLimiter
 from gist_mcp.errors import (
     AuthenticationError,
     BadResponseError,
@@ -163,6 +163,17 @@ def remaining() -> float:
     return math.inf if deadline is None else deadline - anyio.current_time()
 
 
+def _limiter(settings: Settings) -> Limiter:
+    """Counted across replicas in Redis with GIST_MCP_REDIS_URL, else in this process."""
+    url = settings.redis()
+    if url is None:
+        return RateLimiter(*settings.rate_limit)
+    from gist_mcp.scale.ratelimit import RedisRateLimiter  # only with the scale extra installed
+
+    key = settings.api_key.get_secret_value() if settings.api_key else ""
+    return RedisRateLimiter(url, key, *settings.rate_limit, lease=settings.deadline)
+
+
 class GistClient:
     """Sends requests to the configured Gist API host, and only there.
 
@@ -180,7 +191,7 @@ class GistClient:
         max_response_bytes: int = MAX_RESPONSE_BYTES,
     ) -> None:
         self.settings = settings
-        self.limiter = RateLimiter(*settings.rate_limit)
+        self.limiter = _limiter(settings)
         self._transport = transport
         self._sleep = sleep
         self._max_response_bytes = max_response_bytes
@@ -220,6 +231,7 @@ class GistClient:
         http, self._http = self._http, None
         if http is not None:
             await http.aclose()
+        await self.limiter.aclose()
 
     def _build(
         self, method: str, path: str, params: Mapping[str, Any] | None, body: Any, headers: Mapping[str, str] | None
@@ -304,12 +316,21 @@ class GistClient:
     async def _attempt(self, request: httpx.Request, shown_path: str) -> GistResponse | GistAPIError:
         """One send, inside a rate-limit slot that is held until the answer (or failure) is in."""
         left = remaining()
-        if left <= 0 or not await self.limiter.acquire(deadline=anyio.current_time() + left):
+        queued = anyio.current_time()
+        if left <= 0 or not await self.limiter.acquire(deadline=queued + left):
             raise GistDeadlineError(self.settings.deadline)
+        _probes.rate_limit_wait(anyio.current_time() - queued)
         try:
-            return await self._send(request, min(self.settings.http_timeout, remaining()), shown_path)
+            answer = await self._send(request, min(self.settings.http_timeout, remaining()), shown_path)
+        except httpx.TransportError:
+            _probes.gist_request(request.method, "transport_error")
+            raise
+        else:
+            _probes.gist_request(request.method, str(answer.status))
+            return answer
         finally:
-            self.limiter.release()
+            with anyio.CancelScope(shield=True):  # a cancelled call still ends its slot
+                await self.limiter.release()
 
     async def _backoff(self, attempt: int, error: GistAPIError | None, method: str, path: str, why: str) -> None:
         """Sleep before the next attempt, or raise now if the wait would pass the deadline."""

@@ -8,6 +8,8 @@ A request holds its slot while in flight, and the slot frees `window` seconds af
 from the answer keeps Gist's window under the limit even when a request waited in a queue or on the
 network (counting from the send let the 101st request of a burst arrive inside the first one's window).
 
+`Limiter` is the interface the Gist client uses; `RateLimiter` counts in this process (the default),
+`gist_mcp.scale.ratelimit.RedisRateLimiter` counts across replicas in Redis (`GIST_MCP_REDIS_URL`).
 The clock is the event loop's (`anyio.current_time`), the one its `move_on_after` waits run on.
 """
 
@@ -16,8 +18,25 @@ from __future__ import annotations
 import math
 from collections import deque
 from collections.abc import Callable
+from typing import Protocol
 
 import anyio
+
+
+class Limiter(Protocol):
+    """What the Gist client needs: a slot per request, held from `acquire` until `release`."""
+
+    async def acquire(self, deadline: float = math.inf) -> bool:
+        """Wait for a slot (in order); False if none frees before `deadline` (on the event loop's clock)."""
+        ...
+
+    async def release(self) -> None:
+        """A request holding a slot ended (answered or failed): its slot frees a window from now."""
+        ...
+
+    async def aclose(self) -> None:
+        """Let go of any connection the limiter holds."""
+        ...
 
 
 class RateLimiter:
@@ -61,9 +80,12 @@ class RateLimiter:
             self._in_flight += 1
             return True
 
-    def release(self) -> None:
+    async def release(self) -> None:
         """The request holding a slot has ended (answered or failed): its slot frees `window` seconds from now."""
         self._in_flight -= 1
         self._ended.append(self._clock())
         self._released.set()
         self._released = anyio.Event()
+
+    async def aclose(self) -> None:
+        """Nothing to close: the counts live in this process."""

@@ -10,6 +10,7 @@ rename any of them, and the protocol tests will say so. It knows nothing of Gist
   the SDK advertise `resources.subscribe: true`. Subscribed URIs are kept per client connection.
   On 2026-07-28 the SDK's own `subscriptions/listen` stream replaces them; `Subscriptions.notify_updated`
   reaches both.
+- `add_middleware` wraps every inbound message (the `--metrics` operation timer).
 - MCP logging per session (`SessionLog`): `logging/setLevel` sets the level of the calling client
   connection only (2025-11-25); on 2026-07-28 each request opts in with its `_meta` log level. Records
   of the `gist_mcp` logger emitted while a request runs go to that request's client as
@@ -296,6 +297,12 @@ def install(server: MCPServer[Any], *, list_changed: bool = False) -> Subscripti
     _honest_capabilities(server, list_changed)
     _check_lists(server)
     return subscriptions
+
+
+def add_middleware(server: MCPServer[Any], middleware: Any) -> None:
+    """Run `middleware` (`(ctx, call_next) -> result`, the SDK's ServerMiddleware) around every inbound
+    message, after the SDK's own OpenTelemetry span middleware."""
+    server._lowlevel_server.middleware.append(middleware)  # pyright: ignore[reportPrivateUsage]
 
 
 async def notify_lists_changed(session: Any) -> None:

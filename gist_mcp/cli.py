@@ -109,6 +109,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="gist-oauth: hosted mode, each user logs in to their own Gist workspace [env GIST_MCP_AUTH]",
     )
     parser.add_argument(
+        "--metrics",
+        action="store_true",
+        help="HTTP: Prometheus text at /metrics, behind the same Bearer token as /mcp (needs gist-mcp[scale])",
+    )
+    parser.add_argument(
         "--webhook-port", type=int, metavar="PORT", help="stdio mode: receive Gist webhooks on this port"
     )
     parser.add_argument(
@@ -174,7 +179,7 @@ def build_server(settings: Settings, listen: tuple[str, int] | None = None) -> G
     from gist_mcp.watch import deliver_in_process, hub_from_env
 
     wanted = "webhooks" in settings.toolsets or settings.dynamic_toolsets
-    hub = hub_from_env(sandbox=settings.sandbox, listen=listen) if wanted else None
+    hub = hub_from_env(sandbox=settings.sandbox, listen=listen, redis_url=settings.redis()) if wanted else None
     transport = None
     if settings.sandbox:
         from gist_mcp.emulator import GistEmulator
@@ -281,6 +286,8 @@ def serve(settings: Settings, args: argparse.Namespace) -> int:
     """Run the MCP server on the chosen transport until it is stopped."""
     listen = (args.webhook_host, args.webhook_port) if args.webhook_port is not None else None
     if args.transport == "stdio":
+        if args.metrics:
+            raise GistConfigError("--metrics needs --transport http (/metrics is served beside /mcp).")
         if sys.stdin.isatty():  # a person ran it in a terminal: say what it waits for
             print(WAITING_ON_STDIO, file=sys.stderr, flush=True)
         build_server(settings, listen).run()
@@ -292,6 +299,20 @@ def serve(settings: Settings, args: argparse.Namespace) -> int:
     token = settings.auth_token.get_secret_value() if settings.auth_token else None
     check_exposure(args.host, token)
     server = build_server(settings)
+    extra_routes = list(server.webhooks.routes()) if server.webhooks is not None else []
+    if args.metrics:
+        from starlette.routing import Route
+
+        from gist_mcp._sdk import add_middleware
+        from gist_mcp.scale.metrics import METRICS_PATH, OperationTimer, enable
+
+        extra_routes.append(Route(METRICS_PATH, enable().endpoint, methods=["GET"]))
+        add_middleware(server, OperationTimer())
+    event_store = None
+    if (redis_url := settings.redis()) is not None:
+        from gist_mcp.scale.events import RedisEventStore
+
+        event_store = RedisEventStore(redis_url)
     app = build_http_app(
         server,
         host=args.host,
@@ -299,7 +320,8 @@ def serve(settings: Settings, args: argparse.Namespace) -> int:
         allowed_hosts=args.allowed_host,
         allowed_origins=args.allowed_origin,
         stateless=args.stateless,
-        extra_routes=server.webhooks.routes() if server.webhooks is not None else (),
+        extra_routes=extra_routes,
+        event_store=event_store,
     )
     logging.getLogger("gist_mcp").warning("Serving MCP on http://%s:%s/mcp", args.host, args.port)
     uvicorn.Server(server_config(app, host=args.host, port=args.port, log_level=args.log_level.lower())).run()

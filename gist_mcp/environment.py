@@ -97,6 +97,15 @@ class Environment:
         return (int(match.group(1)), float(match.group(2)))
 
 
+def service_url(env: Environment, name: str, schemes: tuple[str, ...]) -> str | None:
+    """A PostgreSQL or Redis URL whose scheme is one of `schemes`, or None. The value is never shown in
+    an error: it may carry a password."""
+    value = env.text(name)
+    if value is not None and not re.match(rf"(?:{'|'.join(map(re.escape, schemes))})://[^/\s]", value):
+        raise GistConfigError(f"{name} must be a URL starting with {' or '.join(s + '://' for s in schemes)}.")
+    return value
+
+
 def parse_bool(name: str, value: str | None, default: bool = False) -> bool:
     """Read 1/true/yes/on and 0/false/no/off; anything else is a configuration error naming the variable."""
     if value is None:

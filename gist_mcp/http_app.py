@@ -25,6 +25,7 @@ from collections.abc import Sequence
 
 import h11
 import uvicorn
+from mcp.server.streamable_http import EventStore
 from mcp.server.transport_security import TransportSecuritySettings
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -37,6 +38,8 @@ from gist_mcp.event_store import RETRY_MILLISECONDS, MemoryEventStore
 from gist_mcp.server import GistServer
 
 MCP_PATH = "/mcp"
+METRICS_PATH = "/metrics"
+"""Served with --metrics; guarded like MCP_PATH (see gist_mcp.scale.metrics)."""
 MIN_AUTH_TOKEN_LENGTH = 16
 """A shorter GIST_MCP_AUTH_TOKEN is refused on a public bind (it could be guessed)."""
 HEADER_TIMEOUT = 10.0
@@ -94,15 +97,15 @@ def transport_security(
 
 
 class BearerGuard:
-    """Require `Authorization: Bearer <token>` on the MCP endpoint; other routes pass through."""
+    """Require `Authorization: Bearer <token>` on the MCP endpoint and `/metrics`; other routes pass through."""
 
-    def __init__(self, app: ASGIApp, token: str, path: str = MCP_PATH) -> None:
+    def __init__(self, app: ASGIApp, token: str, paths: Sequence[str] = (MCP_PATH, METRICS_PATH)) -> None:
         self.app = app
         self._token = token.encode()
-        self._path = path
+        self._paths = frozenset(paths)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["path"].rstrip("/") == self._path:
+        if scope["type"] == "http" and scope["path"].rstrip("/") in self._paths:
             header = dict(scope["headers"]).get(b"authorization", b"")
             scheme, _, given = header.partition(b" ")
             if scheme.lower() != b"bearer" or not hmac.compare_digest(given.strip(), self._token):
@@ -130,8 +133,13 @@ def build_http_app(
     allowed_origins: Sequence[str] = (),
     stateless: bool = False,
     extra_routes: Sequence[Route] = (),
+    event_store: EventStore | None = None,
 ) -> ASGIApp:
-    """The ASGI app for `--transport http`; callers have already checked that a public bind has a token."""
+    """The ASGI app for `--transport http`; callers have already checked that a public bind has a token.
+
+    `event_store` keeps SSE events for `Last-Event-ID` resumption on a stateful server: the Redis one with
+    GIST_MCP_REDIS_URL, else an in-memory one (`MemoryEventStore`).
+    """
     security = transport_security(host, allowed_hosts, allowed_origins)
     server.custom_route("/health", methods=["GET"])(health)
     for route in extra_routes:
@@ -141,7 +149,7 @@ def build_http_app(
         stateless_http=stateless,
         json_response=stateless,
         # Stateful streams are resumable (priming event, retry, Last-Event-ID); stateless answers are plain JSON.
-        event_store=None if stateless else MemoryEventStore(),
+        event_store=None if stateless else (event_store or MemoryEventStore()),
         retry_interval=None if stateless else RETRY_MILLISECONDS,
         host=host,
         transport_security=security,

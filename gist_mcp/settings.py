@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pydantic import SecretStr
 
 from gist_mcp.catalog import DEFAULT_TOOLSETS, choose_toolsets
-from gist_mcp.environment import Environment
+from gist_mcp.environment import Environment, service_url
 from gist_mcp.errors import GistConfigError
 
 DEFAULT_BASE_URL = "https://api.getgist.com"
@@ -43,6 +43,9 @@ class Settings:
     """GIST_CONFIRM=ask (default) or never: ask the user before destructive calls when the client can elicit."""
     gist_oauth: bool = False
     """GIST_MCP_AUTH=gist-oauth (or --auth gist-oauth): hosted mode, each user logs in to their own workspace."""
+    redis_url: SecretStr | None = None
+    """GIST_MCP_REDIS_URL (`redis://…`, may carry a password): the rate limit, notifications and the
+    HTTP event store are shared by every replica through it (needs `gist-mcp[scale]`)."""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -62,7 +65,12 @@ class Settings:
             auth_token=env.secret("GIST_MCP_AUTH_TOKEN"),
             confirm=env.choice("GIST_CONFIRM", CONFIRM_CHOICES, "ask") == "ask",
             gist_oauth=_auth_mode(env.text("GIST_MCP_AUTH")),
+            redis_url=_secret(service_url(env, "GIST_MCP_REDIS_URL", ("redis", "rediss", "unix"))),
         )
+
+    def redis(self) -> str | None:
+        """The Redis URL, or None (everything is counted in this process)."""
+        return self.redis_url.get_secret_value() if self.redis_url else None
 
     def replace(self, **changes: object) -> Settings:
         """A copy with some fields changed (command-line flags win over the environment)."""
@@ -78,3 +86,7 @@ def _auth_mode(value: str | None) -> bool:
     if value is not None and value not in AUTH_MODES:
         raise GistConfigError(f"GIST_MCP_AUTH must be one of {', '.join(AUTH_MODES)}, not {value!r}.")
     return value is not None
+
+
+def _secret(value: str | None) -> SecretStr | None:
+    return None if value is None else SecretStr(value)

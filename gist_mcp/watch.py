@@ -19,7 +19,7 @@ import anyio
 import httpx
 
 from gist_mcp.catalog.webhooks import EVENTS_URI
-from gist_mcp.webhooks import WebhookSettings, WebhookStore, data_dir_from_env
+from gist_mcp.webhooks import WebhookSettings, WebhookStore, data_dir_from_env, store_from_settings
 
 if TYPE_CHECKING:
     from starlette.routing import Route
@@ -31,11 +31,14 @@ Notify = Callable[[str], Awaitable[None]]
 class WebhookHub:
     """The store and receiver settings of one server; opened and closed by the server's lifespan."""
 
-    def __init__(self, settings: WebhookSettings, *, listen: tuple[str, int] | None = None) -> None:
+    def __init__(
+        self, settings: WebhookSettings, *, listen: tuple[str, int] | None = None, redis_url: str | None = None
+    ) -> None:
         self.settings = settings
-        self.store = WebhookStore.from_settings(settings)
+        self.store: WebhookStore = store_from_settings(settings)
         self.listen = listen
         """(host, port) of the stdio-mode receiver listener, or None."""
+        self._redis_url = redis_url  # GIST_MCP_REDIS_URL: arrivals are announced to every replica
         self._users = 0
         self._lock = anyio.Lock()
 
@@ -57,6 +60,8 @@ class WebhookHub:
             self._users += 1
         try:
             async with anyio.create_task_group() as tasks:
+                if self._redis_url is not None:
+                    await tasks.start(self._fan_out, self._redis_url)
                 tasks.start_soon(self._notify_arrivals, notify)
                 if self.listen is not None:
                     await tasks.start(self._listen, *self.listen)
@@ -75,20 +80,39 @@ class WebhookHub:
             async for _event in arrivals:
                 await notify(EVENTS_URI)
 
+    async def _fan_out(self, url: str, *, task_status: Any = anyio.TASK_STATUS_IGNORED) -> None:
+        """Announce this replica's arrivals on Redis and wake the store on every replica's."""
+        from gist_mcp.scale.fanout import ArrivalFanout  # only with the scale extra installed
+
+        fanout = ArrivalFanout(url)
+        announcing = self.store.announce is None  # concurrent lifespans (in-memory clients): one announces
+        if announcing:
+            self.store.announce = fanout.publish
+        try:
+            await fanout.listen(self.store.wake, task_status=task_status)
+        finally:
+            if announcing:
+                self.store.announce = None
+            with anyio.CancelScope(shield=True):
+                await fanout.aclose()
+
     async def _listen(self, host: str, port: int, *, task_status: Any = anyio.TASK_STATUS_IGNORED) -> None:
         from gist_mcp.webhooks.receiver import serve_receiver
 
         await serve_receiver(self.store, self.settings, host, port, task_status=task_status)
 
 
-def hub_from_env(*, sandbox: bool, listen: tuple[str, int] | None = None) -> WebhookHub | None:
+def hub_from_env(
+    *, sandbox: bool, listen: tuple[str, int] | None = None, redis_url: str | None = None
+) -> WebhookHub | None:
     """The hub for this process, or None (logged) when its data folder cannot be prepared.
 
     The sandbox keeps its demo events in a folder of its own, so they never mix with real ones.
     """
     try:
         sandbox_dir = data_dir_from_env() / "sandbox" if sandbox else None
-        return WebhookHub(WebhookSettings.from_env(data_dir_override=sandbox_dir), listen=listen)
+        settings = WebhookSettings.from_env(data_dir_override=sandbox_dir)
+        return WebhookHub(settings, listen=listen, redis_url=redis_url)
     except OSError as error:
         logger.warning("Webhook events are off: cannot prepare the data folder (%s).", error)
         return None

@@ -27,7 +27,7 @@ from starlette.applications import Starlette
 from gist_mcp.emulator import GistEmulator
 from gist_mcp.server import GistServer, create_server
 from gist_mcp.watch import WebhookHub, deliver_in_process
-from gist_mcp.webhooks import MAX_EVENT_BYTES, MAX_LISTING_BYTES, WebhookSettings, WebhookStore, event_id
+from gist_mcp.webhooks import MAX_EVENT_BYTES, MAX_LISTING_BYTES, SqliteWebhookStore, WebhookSettings, event_id
 
 pytestmark = [
     pytest.mark.anyio,
@@ -194,7 +194,7 @@ async def test_handshake_subscriber_is_notified_of_events_another_process_stored
 
     async with Client(server, mode="legacy", message_handler=on_message) as client:
         await client.subscribe_resource("gist://webhook-events")
-        async with WebhookStore(hub.settings.db_path) as other_process:
+        async with SqliteWebhookStore(hub.settings.db_path) as other_process:
             await other_process.add({"id": "from-elsewhere", "topic": "contact.created"})
         with anyio.fail_after(10):
             await updated.wait()

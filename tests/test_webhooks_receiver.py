@@ -19,6 +19,7 @@ from gist_mcp.errors import GistConfigError
 from gist_mcp.webhooks import (
     MAX_EVENT_BYTES,
     MAX_NESTING_DEPTH,
+    SqliteWebhookStore,
     WebhookSettings,
     WebhookStore,
     event_id,
@@ -40,7 +41,7 @@ def settings(tmp_path: Path) -> WebhookSettings:
 
 @pytest.fixture
 async def store(settings: WebhookSettings) -> AsyncIterator[WebhookStore]:
-    async with WebhookStore.from_settings(settings) as store:
+    async with SqliteWebhookStore.from_settings(settings) as store:
         yield store
 
 
@@ -109,7 +110,7 @@ async def test_events_received_before_a_restart_are_kept_and_recognised_when_red
     settings: WebhookSettings,
 ) -> None:
     for expected_duplicate in (False, True):
-        async with WebhookStore.from_settings(settings) as store, client_for(store, settings) as client:
+        async with SqliteWebhookStore.from_settings(settings) as store, client_for(store, settings) as client:
             response = await client.post(settings.receiver_path, json=EVENT)
 
             assert response.json()["duplicate"] is expected_duplicate

@@ -24,6 +24,7 @@ from gist_mcp.webhooks import (
     MAX_STORE_BYTES,
     EventPage,
     PayloadRefused,
+    SqliteWebhookStore,
     WebhookEvent,
     WebhookSettings,
     WebhookStore,
@@ -31,7 +32,7 @@ from gist_mcp.webhooks import (
     event_id,
     event_topic,
 )
-from gist_mcp.webhooks.store import SCHEMA_VERSION
+from gist_mcp.webhooks.store import SCHEMA_VERSION, PolledStore
 
 pytestmark = pytest.mark.anyio
 
@@ -41,9 +42,24 @@ def db_path(tmp_path: Path) -> Path:
     return tmp_path / "data" / "webhooks.sqlite3"
 
 
+OpenStore = Callable[..., PolledStore]
+"""Makes an (unopened) store; every call of one test's `open_store` reaches the same events."""
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.services)])
+def open_store(request: pytest.FixtureRequest, db_path: Path) -> OpenStore:
+    """The shared suite runs against both stores: SQLite in a temporary folder, PostgreSQL in a fresh schema."""
+    if request.param == "sqlite":
+        return lambda **options: SqliteWebhookStore(db_path, **options)
+    from gist_mcp.scale.postgres import PostgresWebhookStore
+
+    url: str = request.getfixturevalue("database_url")
+    return lambda **options: PostgresWebhookStore(url, **options)
+
+
 @pytest.fixture
-async def store(db_path: Path) -> AsyncIterator[WebhookStore]:
-    async with WebhookStore(db_path, poll_interval=0.01) as store:
+async def store(open_store: OpenStore) -> AsyncIterator[PolledStore]:
+    async with open_store(poll_interval=0.01) as store:
         yield store
 
 
@@ -79,7 +95,7 @@ def test_event_id_is_the_sha256_of_the_payload_with_sorted_keys_no_spaces_and_as
     ids=["id-type", "topic", "body"],
 )
 async def test_the_same_top_level_id_does_not_make_the_same_delivery(
-    store: WebhookStore, one: dict[str, Any], other: dict[str, Any]
+    store: PolledStore, one: dict[str, Any], other: dict[str, Any]
 ) -> None:
     first, first_new = await store.add(one)
     second, second_new = await store.add(other)
@@ -116,7 +132,7 @@ def test_an_event_as_json_has_its_id_topic_utc_time_and_payload() -> None:
     }
 
 
-async def test_a_redelivered_event_is_stored_once(store: WebhookStore) -> None:
+async def test_a_redelivered_event_is_stored_once(store: PolledStore) -> None:
     payload = {"id": "evt_1", "topic": "contact.created", "contact": {"id": 7}}
 
     first, first_new = await store.add(payload)
@@ -128,7 +144,7 @@ async def test_a_redelivered_event_is_stored_once(store: WebhookStore) -> None:
     assert await store.list() == EventPage([first], more=False)
 
 
-async def test_concurrent_deliveries_of_one_event_store_it_once(store: WebhookStore) -> None:
+async def test_concurrent_deliveries_of_one_event_store_it_once(store: PolledStore) -> None:
     outcomes: list[bool] = []
 
     async def deliver() -> None:
@@ -143,9 +159,9 @@ async def test_concurrent_deliveries_of_one_event_store_it_once(store: WebhookSt
     assert len((await store.list()).events) == 1
 
 
-async def test_list_gives_newest_first_and_filters_by_topic_time_and_page(db_path: Path) -> None:
+async def test_list_gives_newest_first_and_filters_by_topic_time_and_page(open_store: OpenStore) -> None:
     clock = Clock()
-    async with WebhookStore(db_path, clock=clock) as store:
+    async with open_store(clock=clock) as store:
         added: list[WebhookEvent] = []
         for number, topic in enumerate(["a", "b", "a", "a"]):
             clock.now += timedelta(minutes=1)
@@ -161,7 +177,7 @@ async def test_list_gives_newest_first_and_filters_by_topic_time_and_page(db_pat
         assert await store.list(topic="missing") == EventPage([], more=False)
 
 
-async def test_get_seq_of_and_latest_seq_find_stored_events(store: WebhookStore) -> None:
+async def test_get_seq_of_and_latest_seq_find_stored_events(store: PolledStore) -> None:
     assert await store.latest_seq() == 0
     first, _ = await store.add({"id": "e1"})
     second, _ = await store.add({"id": "e2"})
@@ -173,11 +189,11 @@ async def test_get_seq_of_and_latest_seq_find_stored_events(store: WebhookStore)
     assert await store.latest_seq() == second.seq
 
 
-async def test_events_survive_a_restart_and_new_ones_follow_them(db_path: Path) -> None:
-    async with WebhookStore(db_path) as store:
+async def test_events_survive_a_restart_and_new_ones_follow_them(open_store: OpenStore) -> None:
+    async with open_store() as store:
         before, _ = await store.add({"id": "e1", "topic": "contact.created"})
 
-    async with WebhookStore(db_path) as store:
+    async with open_store() as store:
         assert await store.get(before.id) == before
         _, inserted = await store.add({"id": "e1", "topic": "contact.created"})
         after, _ = await store.add({"id": "e2"})
@@ -191,7 +207,7 @@ async def test_the_data_folder_is_private_to_the_user(db_path: Path) -> None:
     db_path.parent.mkdir(mode=0o755)
     os.chmod(db_path.parent, 0o755)  # an existing, too open folder is tightened too
 
-    async with WebhookStore(db_path) as store:
+    async with SqliteWebhookStore(db_path) as store:
         await store.add({"id": "e1"})
         files = [path for path in db_path.parent.iterdir() if path.name.startswith(db_path.name)]
 
@@ -200,20 +216,20 @@ async def test_the_data_folder_is_private_to_the_user(db_path: Path) -> None:
         assert {stat.S_IMODE(path.stat().st_mode) for path in files} == {0o600}
 
 
-async def test_only_the_newest_max_events_are_kept(db_path: Path) -> None:
-    async with WebhookStore(db_path, max_events=3) as store:
+async def test_only_the_newest_max_events_are_kept(open_store: OpenStore) -> None:
+    async with open_store(max_events=3) as store:
         for number in range(5):
             await store.add({"id": f"e{number}"})
 
         assert payload_ids(await store.list()) == ["e4", "e3", "e2"]
 
-    async with WebhookStore(db_path, max_events=2) as store:
+    async with open_store(max_events=2) as store:
         assert payload_ids(await store.list()) == ["e4", "e3"]
 
 
-async def test_events_older_than_the_retention_are_dropped_on_add_and_on_open(db_path: Path) -> None:
+async def test_events_older_than_the_retention_are_dropped_on_add_and_on_open(open_store: OpenStore) -> None:
     clock = Clock()
-    async with WebhookStore(db_path, retention_days=30, clock=clock) as store:
+    async with open_store(retention_days=30, clock=clock) as store:
         await store.add({"id": "old"})
         clock.now += timedelta(days=20)
         await store.add({"id": "recent"})
@@ -223,7 +239,7 @@ async def test_events_older_than_the_retention_are_dropped_on_add_and_on_open(db
         assert payload_ids(await store.list()) == ["new", "recent"]
 
     clock.now += timedelta(days=20)
-    async with WebhookStore(db_path, retention_days=30, clock=clock) as store:
+    async with open_store(retention_days=30, clock=clock) as store:
         assert payload_ids(await store.list()) == ["new"]
 
 
@@ -244,10 +260,10 @@ async def wait_during(
     return result
 
 
-async def test_two_stores_on_one_file_see_each_others_events(db_path: Path) -> None:
+async def test_two_stores_on_one_file_see_each_others_events(open_store: OpenStore) -> None:
     async with (
-        WebhookStore(db_path, poll_interval=0.01) as desktop,
-        WebhookStore(db_path, poll_interval=0.01) as code,
+        open_store(poll_interval=0.01) as desktop,
+        open_store(poll_interval=0.01) as code,
     ):
         stored, _ = await desktop.add({"id": "e1", "topic": "contact.created"})
         assert await code.list() == EventPage([stored], more=False)
@@ -261,14 +277,14 @@ async def test_two_stores_on_one_file_see_each_others_events(db_path: Path) -> N
         assert seen == [await desktop.get(event_id(later))]
 
 
-async def test_wait_wakes_on_an_insert_in_the_same_process_without_polling(db_path: Path) -> None:
-    async with WebhookStore(db_path, poll_interval=3600) as store:
+async def test_wait_wakes_on_an_insert_in_the_same_process_without_polling(open_store: OpenStore) -> None:
+    async with open_store(poll_interval=3600) as store:
         seen = await wait_during(store, 0, lambda: store.add({"id": "e1"}))
 
         assert seen == [await store.get(event_id({"id": "e1"}))]
 
 
-async def test_wait_returns_the_events_after_the_cursor_at_once_oldest_first(store: WebhookStore) -> None:
+async def test_wait_returns_the_events_after_the_cursor_at_once_oldest_first(store: PolledStore) -> None:
     first, _ = await store.add({"id": "e1", "topic": "a"})
     second, _ = await store.add({"id": "e2", "topic": "b"})
     third, _ = await store.add({"id": "e3", "topic": "a"})
@@ -280,7 +296,7 @@ async def test_wait_returns_the_events_after_the_cursor_at_once_oldest_first(sto
 
 
 async def test_wait_without_a_cursor_ignores_earlier_events_and_gives_an_empty_list_on_timeout(
-    store: WebhookStore,
+    store: PolledStore,
 ) -> None:
     await store.add({"id": "e1"})
 
@@ -288,10 +304,10 @@ async def test_wait_without_a_cursor_ignores_earlier_events_and_gives_an_empty_l
         assert await store.wait(timeout=0.05) == []
 
 
-async def test_subscribe_yields_events_stored_by_this_and_other_processes(db_path: Path) -> None:
+async def test_subscribe_yields_events_stored_by_this_and_other_processes(open_store: OpenStore) -> None:
     async with (
-        WebhookStore(db_path, poll_interval=0.01) as server,
-        WebhookStore(db_path, poll_interval=0.01) as other,
+        open_store(poll_interval=0.01) as server,
+        open_store(poll_interval=0.01) as other,
     ):
         await server.add({"id": "old"})
         start = await server.latest_seq()
@@ -303,8 +319,8 @@ async def test_subscribe_yields_events_stored_by_this_and_other_processes(db_pat
                 assert (await anext(events)).payload == {"id": "theirs"}
 
 
-async def test_a_closed_store_refuses_to_work(db_path: Path) -> None:
-    store = WebhookStore(db_path)
+async def test_a_closed_store_refuses_to_work(open_store: OpenStore) -> None:
+    store = open_store()
     await store.open()
     await store.close()
 
@@ -324,7 +340,7 @@ def test_settings_take_the_data_dir_and_retention_from_the_environment(tmp_path:
 
     assert settings.db_path == tmp_path / "state" / "webhooks.sqlite3"
     assert (settings.retention_days, settings.max_events) == (7, 500)
-    store = WebhookStore.from_settings(settings)
+    store = SqliteWebhookStore.from_settings(settings)
     assert (store.path, store.retention, store.max_events) == (settings.db_path, timedelta(days=7), 500)
 
 
@@ -414,8 +430,8 @@ def sized(name: str, size: int) -> dict[str, Any]:
     return {"id": name, "pad": "x" * (size - empty)}
 
 
-async def test_the_store_keeps_at_most_max_bytes_of_payloads_dropping_the_oldest(db_path: Path) -> None:
-    async with WebhookStore(db_path, max_bytes=100_000) as store:
+async def test_the_store_keeps_at_most_max_bytes_of_payloads_dropping_the_oldest(open_store: OpenStore) -> None:
+    async with open_store(max_bytes=100_000) as store:
         for number in range(5):
             await store.add(sized(f"e{number}", 30_000))
 
@@ -423,16 +439,16 @@ async def test_the_store_keeps_at_most_max_bytes_of_payloads_dropping_the_oldest
         await store.add(sized("small", 10_000))
         assert payload_ids(await store.list()) == ["small", "e4", "e3", "e2"]
 
-    async with WebhookStore(db_path, max_bytes=MAX_EVENT_BYTES) as store:  # a smaller cap applies on open
+    async with open_store(max_bytes=MAX_EVENT_BYTES) as store:  # a smaller cap applies on open
         assert payload_ids(await store.list()) == ["small", "e4"]
 
 
 def test_the_store_cap_must_hold_the_largest_event(db_path: Path) -> None:
     with pytest.raises(ValueError, match="MAX_EVENT_BYTES"):
-        WebhookStore(db_path, max_bytes=MAX_EVENT_BYTES - 1)
+        SqliteWebhookStore(db_path, max_bytes=MAX_EVENT_BYTES - 1)
 
 
-async def test_a_listing_stops_at_its_byte_budget_and_the_rest_follows_page_by_page(store: WebhookStore) -> None:
+async def test_a_listing_stops_at_its_byte_budget_and_the_rest_follows_page_by_page(store: PolledStore) -> None:
     size = 60 * 1024
     for number in range(10):
         await store.add(sized(f"e{number}", size))
@@ -451,7 +467,7 @@ async def test_a_listing_stops_at_its_byte_budget_and_the_rest_follows_page_by_p
     assert payload_ids(await store.list(max_bytes=1)) == ["e9"]  # never an empty page while events match
 
 
-async def test_listing_memory_stays_within_the_budget_whatever_the_limit(store: WebhookStore) -> None:
+async def test_listing_memory_stays_within_the_budget_whatever_the_limit(store: PolledStore) -> None:
     for number in range(100):
         await store.add(sized(f"e{number}", MAX_EVENT_BYTES))
 
@@ -501,7 +517,7 @@ async def test_a_store_file_of_the_old_schema_is_migrated_once_when_opened(
         )
     conn.close()
 
-    async with WebhookStore(db_path) as store:
+    async with SqliteWebhookStore(db_path) as store:
         kept = (await store.list()).events
         assert [(event.seq, event.payload) for event in kept] == [
             (4, {"id": "5", "name": "bad \ufffd name"}),
@@ -515,7 +531,7 @@ async def test_a_store_file_of_the_old_schema_is_migrated_once_when_opened(
     assert "3 stored event(s) the receiver now refuses were dropped" in caplog.text
 
     caplog.clear()
-    async with WebhookStore(db_path) as store:  # opening again changes nothing
+    async with SqliteWebhookStore(db_path) as store:  # opening again changes nothing
         assert len((await store.list()).events) == 3
     assert "migrated" not in caplog.text
     with sqlite3.connect(db_path) as conn:
@@ -537,3 +553,84 @@ def test_the_readme_states_the_webhook_limits_the_code_applies() -> None:
         f"{MAX_STORE_BYTES // 1024 // 1024} MiB of payloads",
     ):
         assert phrase in section
+
+
+async def test_two_stores_receiving_the_same_deliveries_at_once_store_each_once_in_commit_order(
+    open_store: OpenStore,
+) -> None:
+    """Two replicas (two store objects) receive the same 30 deliveries concurrently: 30 events, each
+    reported new exactly once, and a waiter following the seq cursor meets every one of them."""
+    payloads = [{"id": f"e{number}", "topic": "contact.tagged"} for number in range(30)]
+    inserted: list[str] = []
+    followed: list[WebhookEvent] = []
+    async with open_store(poll_interval=0.01) as one, open_store(poll_interval=0.01) as other:
+        start = await one.latest_seq()
+
+        async def deliver(store: PolledStore, payload: dict[str, Any]) -> None:
+            event, new = await store.add(payload)
+            if new:
+                inserted.append(event.id)
+
+        async def follow() -> None:
+            seq = start
+            while len(followed) < len(payloads):
+                batch = await other.wait(after_seq=seq, timeout=5)
+                followed.extend(batch)
+                seq = batch[-1].seq if batch else seq
+
+        with anyio.fail_after(30):
+            async with anyio.create_task_group() as tasks:
+                tasks.start_soon(follow)
+                for payload in payloads:
+                    tasks.start_soon(deliver, one, payload)
+                    tasks.start_soon(deliver, other, payload)
+
+        assert sorted(inserted) == sorted(event_id(payload) for payload in payloads)
+        assert [event.id for event in followed] == [event.id for event in reversed((await one.list()).events)]
+        assert sorted(event.payload["id"] for event in followed) == sorted(p["id"] for p in payloads)
+
+
+@pytest.mark.services
+async def test_postgres_schema_is_migrated_once_by_concurrent_replicas_and_a_newer_one_is_refused(
+    database_url: str,
+) -> None:
+    import psycopg
+
+    from gist_mcp.scale.postgres import MIGRATIONS, PostgresWebhookStore
+
+    stores = [PostgresWebhookStore(database_url) for _ in range(3)]
+    async with anyio.create_task_group() as tasks:
+        for store in stores:
+            tasks.start_soon(store.open)
+    for store in stores:
+        await store.close()
+    async with await psycopg.AsyncConnection.connect(database_url, autocommit=True) as conn:
+        cursor = await conn.execute("SELECT component, version FROM gist_mcp_migrations")
+        assert await cursor.fetchall() == [("webhooks", len(MIGRATIONS))]
+        await conn.execute("INSERT INTO gist_mcp_migrations (component, version) VALUES ('webhooks', 99)")
+
+    with pytest.raises(RuntimeError, match="version 99, newer than this gist-mcp knows"):
+        await PostgresWebhookStore(database_url).open()
+
+
+@pytest.mark.services
+def test_the_postgres_store_is_chosen_by_the_database_url_which_never_shows(tmp_path: Path) -> None:
+    from gist_mcp.scale.postgres import PostgresWebhookStore
+    from gist_mcp.webhooks import store_from_settings
+
+    url = "postgresql://gist:s3cret-canary@db.internal/gist"
+    settings = WebhookSettings.from_env({"GIST_MCP_DATABASE_URL": url, "GIST_MCP_DATA_DIR": str(tmp_path)})
+    store = store_from_settings(settings)
+
+    assert isinstance(store, PostgresWebhookStore)
+    assert "s3cret-canary" not in repr(store) + repr(settings)
+    assert isinstance(
+        store_from_settings(WebhookSettings.from_env({"GIST_MCP_DATA_DIR": str(tmp_path)})), SqliteWebhookStore
+    )
+    with pytest.raises(
+        GistConfigError, match="GIST_MCP_DATABASE_URL must be a URL starting with postgresql://"
+    ) as error:
+        WebhookSettings.from_env(
+            {"GIST_MCP_DATABASE_URL": "mysql://root:s3cret-canary@x/y", "GIST_MCP_DATA_DIR": str(tmp_path)}
+        )
+    assert "s3cret-canary" not in str(error.value)

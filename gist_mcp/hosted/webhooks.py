@@ -28,7 +28,7 @@ from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
 from gist_mcp.hosted.config import HostedSettings
-from gist_mcp.webhooks import WebhookSettings, WebhookStore, receiver_routes
+from gist_mcp.webhooks import SqliteWebhookStore, WebhookSettings, WebhookStore, receiver_routes
 from gist_mcp.webhooks.config import RECEIVER_PATH
 
 WEBHOOK_DIR = "hosted-webhooks"
@@ -91,7 +91,9 @@ class WorkspaceWebhooks:
                     token=self.token(workspace_id),
                     data_dir=self.base.data_dir / WEBHOOK_DIR / folder,
                 )
-                store = WebhookStore.from_settings(settings)
+                # One SQLite file per workspace keeps workspaces apart; the PostgreSQL store has no
+                # workspace column yet, so hosted mode keeps its events on local disk.
+                store = SqliteWebhookStore.from_settings(settings)
                 await store.open()
                 self._stores[workspace_id] = (store, settings)
             return self._stores[workspace_id]

@@ -2,10 +2,14 @@
 
 ```python
 settings = WebhookSettings.from_env()
-async with WebhookStore.from_settings(settings) as store:
+store = store_from_settings(settings)                  # SQLite, or PostgreSQL with GIST_MCP_DATABASE_URL
+await store.open()
+try:
     routes = receiver_routes(store, settings)          # beside /mcp in the HTTP app, or
     await serve_receiver(store, settings, port=8765)   # a listener of its own in stdio mode
     events = await store.wait(timeout=30)              # also sees events other processes stored
+finally:
+    await store.close()
 ```
 """
 
@@ -21,7 +25,14 @@ from gist_mcp.webhooks.events import (
     event_id,
     event_topic,
 )
-from gist_mcp.webhooks.store import MAX_LISTING_BYTES, MAX_STORE_BYTES, EventPage, WebhookStore
+from gist_mcp.webhooks.store import (
+    MAX_LISTING_BYTES,
+    MAX_STORE_BYTES,
+    EventPage,
+    SqliteWebhookStore,
+    WebhookStore,
+    store_from_settings,
+)
 
 if TYPE_CHECKING:
     from gist_mcp.webhooks.receiver import (
@@ -63,6 +74,7 @@ __all__ = [
     "SIGNATURE_HEADER",
     "EventPage",
     "PayloadRefused",
+    "SqliteWebhookStore",
     "WebhookEvent",
     "WebhookSettings",
     "WebhookStore",
@@ -75,4 +87,5 @@ __all__ = [
     "serve_receiver",
     "signature",
     "signature_matches",
+    "store_from_settings",
 ]

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import platformdirs
 
-from gist_mcp.environment import Environment
+from gist_mcp.environment import Environment, service_url
 from gist_mcp.errors import GistConfigError
 
 TOKEN_FILE = "webhook-token"
@@ -51,6 +51,9 @@ class WebhookSettings:
     data_dir: Path
     retention_days: int = 30
     max_events: int = 100_000
+    database_url: str | None = field(default=None, repr=False)
+    """GIST_MCP_DATABASE_URL (`postgresql://…`, may carry a password): the store lives in PostgreSQL
+    instead of the data directory's SQLite file, shared by every replica."""
 
     @property
     def db_path(self) -> Path:
@@ -66,7 +69,8 @@ class WebhookSettings:
     def from_env(
         cls, environ: Mapping[str, str] | None = None, data_dir_override: Path | None = None
     ) -> WebhookSettings:
-        """Read `GIST_WEBHOOK_*` and `GIST_MCP_DATA_DIR`; may create the data directory to keep a new token.
+        """Read `GIST_WEBHOOK_*`, `GIST_MCP_DATA_DIR` and `GIST_MCP_DATABASE_URL`; may create the data
+        directory to keep a new token.
 
         Raises GistConfigError naming the variable (or file) that is malformed.
         """
@@ -80,6 +84,7 @@ class WebhookSettings:
             data_dir=data_dir,
             retention_days=env.count("GIST_WEBHOOK_RETENTION_DAYS", 30),
             max_events=env.count("GIST_WEBHOOK_MAX_EVENTS", 100_000),
+            database_url=service_url(env, "GIST_MCP_DATABASE_URL", ("postgresql", "postgres")),
         )
 
 

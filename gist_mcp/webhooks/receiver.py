@@ -28,6 +28,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
+from gist_mcp import _probes
 from gist_mcp._serve import listen, serve_asgi
 from gist_mcp.webhooks.config import RECEIVER_PATH, WebhookSettings
 from gist_mcp.webhooks.events import MAX_EVENT_BYTES, MAX_NESTING_DEPTH, PayloadRefused
@@ -80,6 +81,7 @@ async def _read_body(request: Request, limit: int) -> bytes | None:
 
 def _reject(status: int, reason: str, headers: dict[str, str] | None = None) -> JSONResponse:
     logger.warning("Refused a webhook delivery (HTTP %d): %s", status, reason)
+    _probes.webhook_delivery(str(status))
     return JSONResponse({"error": reason}, status_code=status, headers=headers)
 
 
@@ -114,6 +116,7 @@ class _Receiver:
             logger.info("Stored webhook event %s (topic %s)", event.id, event.topic)
         else:
             logger.info("Webhook event %s (topic %s) was already stored: redelivery ignored", event.id, event.topic)
+        _probes.webhook_delivery("stored" if inserted else "duplicate")
         return JSONResponse({"id": event.id, "topic": event.topic, "duplicate": not inserted})
 
 

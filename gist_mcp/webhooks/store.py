@@ -1,4 +1,12 @@
-"""Durable store of received webhook events: one SQLite file (WAL) that several processes share.
+"""Durable store of received webhook events: the `WebhookStore` interface and its embedded default,
+`SqliteWebhookStore`, one SQLite file (WAL) that several processes on one machine share.
+
+The interface is what the receiver, the tools and the server's notifications use; the other
+implementation, `gist_mcp.scale.postgres.PostgresWebhookStore`, keeps the same semantics in PostgreSQL
+for several replicas. What both share (waiting, subscribing, the listing byte budget) lives in
+`PolledStore`, so the two differ only in how they insert, select and prune.
+
+The SQLite store:
 
 Claude Desktop and Claude Code each start their own gist-mcp, but only one of them can own the webhook
 port; the others read the same file. So:
@@ -30,13 +38,14 @@ import json
 import logging
 import math
 import sqlite3
-from collections.abc import AsyncGenerator, Callable, Iterator
+from abc import ABC, abstractmethod
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Self, TypeVar
+from typing import Any, Protocol, Self, TypedDict, TypeVar, Unpack
 
 import anyio
 import anyio.to_thread
@@ -99,14 +108,14 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-def _to_ms(moment: datetime) -> int:
+def to_ms(moment: datetime) -> int:
     """Milliseconds since the epoch; a naive datetime is taken as UTC."""
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     return (moment - _EPOCH) // _MS
 
 
-def _event(row: _Row) -> WebhookEvent:
+def row_event(row: _Row) -> WebhookEvent:
     seq, id_, topic, received_ms, _, payload = row
     return WebhookEvent(
         id=id_, topic=topic, received_at=_EPOCH + received_ms * _MS, payload=json.loads(payload), seq=seq
@@ -161,27 +170,161 @@ def _migrate_unversioned(conn: sqlite3.Connection) -> None:
         logger.warning("Webhook store migrated: %d stored event(s) the receiver now refuses were dropped.", dropped)
 
 
-def _budgeted(rows: Iterator[_Row], limit: int, max_bytes: int) -> EventPage:
-    """Up to `limit` of `rows` within `max_bytes` of payload (at least one), reading one row at a time."""
-    taken: list[WebhookEvent] = []
-    used = 0
-    for row in rows:
+class PageBuilder:
+    """Builds one listing from rows read one at a time: at most `limit` events within `max_bytes` of
+    payload (always at least one). Both stores feed it, so the budget rule lives here only."""
+
+    def __init__(self, limit: int, max_bytes: int) -> None:
+        self.limit = limit
+        self.max_bytes = max_bytes
+        self._taken: list[WebhookEvent] = []
+        self._used = 0
+        self.page: EventPage | None = None
+        """Set once the page is complete (a row was left over); None while more rows fit."""
+
+    def offer(self, row: _Row) -> bool:
+        """Take `row` if it fits; False once the page is full (stop reading then)."""
         size = row[4]  # the bytes column: parsing is skipped for the row that ends the page
-        if len(taken) == limit:
-            return EventPage(taken, more=True)
-        if taken and used + size > max_bytes:
-            return EventPage(taken, more=True, over_budget=True)
-        taken.append(_event(row))
-        used += size
-    return EventPage(taken, more=False)
+        if len(self._taken) == self.limit:
+            self.page = EventPage(self._taken, more=True)
+        elif self._taken and self._used + size > self.max_bytes:
+            self.page = EventPage(self._taken, more=True, over_budget=True)
+        else:
+            self._taken.append(row_event(row))
+            self._used += size
+            return True
+        return False
+
+    def result(self) -> EventPage:
+        """The page: full, or every row there was."""
+        return self.page or EventPage(self._taken, more=False)
 
 
-class WebhookStore:
-    """Received webhook events in SQLite. Use `async with WebhookStore(path) as store:` or open()/close()."""
+def _budgeted(rows: Iterable[_Row], limit: int, max_bytes: int) -> EventPage:
+    """Up to `limit` of `rows` within `max_bytes` of payload (at least one), reading one row at a time."""
+    builder = PageBuilder(limit, max_bytes)
+    for row in rows:
+        if not builder.offer(row):
+            break
+    return builder.result()
+
+
+async def budgeted_async(rows: AsyncIterator[_Row], limit: int, max_bytes: int) -> EventPage:
+    """`_budgeted` for rows read from an async cursor."""
+    builder = PageBuilder(limit, max_bytes)
+    async for row in rows:
+        if not builder.offer(row):
+            break
+    return builder.result()
+
+
+def where(
+    mark: str,
+    *,
+    topic: str | None = None,
+    since: datetime | None = None,
+    after_seq: int | None = None,
+    before_seq: int | None = None,
+) -> tuple[str, list[Any]]:
+    """The WHERE clause (or "") and its values for the listing filters given; `mark` is the driver's
+    placeholder (`?` for sqlite3, `%s` for psycopg)."""
+    filters = {
+        f"topic = {mark}": topic,
+        f"received_ms >= {mark}": None if since is None else to_ms(since),
+        f"seq > {mark}": after_seq,
+        f"seq < {mark}": before_seq,
+    }
+    given = {clause: value for clause, value in filters.items() if value is not None}
+    return (f" WHERE {' AND '.join(given)}" if given else ""), list(given.values())
+
+
+class WebhookStore(Protocol):
+    """What the receiver, the tools and the notifications need of a webhook store (SQLite or PostgreSQL).
+
+    Semantics every implementation keeps: `add` returns only after the event is committed (the receiver
+    answers 2xx then); one delivery identity (the payload digest, `events.event_id`) is stored once;
+    `seq` grows in commit order and is never reused, so "after seq N" is a safe cursor; retention by
+    age, count and bytes; listings and waits return at most `MAX_LISTING_BYTES` of payloads.
+    """
+
+    announce: Callable[[], Awaitable[None]] | None
+    """Called after each new event this object commits (the Redis fan-out's publish), or None."""
+
+    def wake(self) -> None:
+        """Wake this object's waiters: they re-read the store now."""
+        ...
+
+    async def open(self) -> None:
+        """Connect, create or migrate the schema, apply retention."""
+        ...
+
+    async def close(self) -> None:
+        """Disconnect; later calls raise RuntimeError."""
+        ...
+
+    async def add(self, payload: dict[str, Any]) -> tuple[WebhookEvent, bool]:
+        """Check, store and commit one delivery; the stored event and whether it was new."""
+        ...
+
+    async def get(self, event_id: str) -> WebhookEvent | None:
+        """The event with this id, or None."""
+        ...
+
+    async def seq_of(self, event_id: str) -> int | None:
+        """The sequence number of a stored event."""
+        ...
+
+    async def latest_seq(self) -> int:
+        """The sequence number of the newest stored event, 0 when there is none."""
+        ...
+
+    async def wait(
+        self,
+        after_seq: int | None = None,
+        topic: str | None = None,
+        timeout: float = 30.0,  # noqa: ASYNC109 - see PolledStore.wait
+        limit: int = 100,
+        max_bytes: int = MAX_LISTING_BYTES,
+    ) -> list[WebhookEvent]:
+        """The first events stored after `after_seq`, waiting up to `timeout` seconds for one."""
+        ...
+
+    def subscribe(self, topic: str | None = None, after_seq: int | None = None) -> AsyncGenerator[WebhookEvent]:
+        """Each newly stored event, in order, forever."""
+        ...
+
+    async def list(
+        self,
+        topic: str | None = None,
+        since: datetime | None = None,
+        limit: int = 50,
+        before_seq: int | None = None,
+        max_bytes: int = MAX_LISTING_BYTES,
+    ) -> EventPage:
+        """Up to `limit` events, newest first, within `max_bytes` of payload, and whether more match."""
+        ...
+
+
+class StoreOptions(TypedDict, total=False):
+    """The keyword arguments both stores take besides where they keep the events (see `PolledStore`)."""
+
+    retention_days: int
+    max_events: int
+    max_bytes: int
+    poll_interval: float
+    clock: Callable[[], datetime]
+
+
+class PolledStore(ABC):
+    """The retention settings, and waiting, subscribing and listing on top of `_select` and
+    `latest_seq`, for both stores. Use `async with store:` or open()/close().
+
+    Waiters wake at once on an insert made through this store object (`wake`), and poll every
+    `poll_interval` seconds for inserts made by other processes or replicas.
+    """
 
     def __init__(
         self,
-        path: Path,
         *,
         retention_days: int = 30,
         max_events: int = 100_000,
@@ -191,54 +334,34 @@ class WebhookStore:
     ) -> None:
         if max_bytes < MAX_EVENT_BYTES:
             raise ValueError(f"max_bytes must hold at least one event of MAX_EVENT_BYTES ({MAX_EVENT_BYTES})")
-        self.path = Path(path)
         self.retention = timedelta(days=retention_days)
         self.max_events = max_events
         self.max_bytes = max_bytes
         self.poll_interval = poll_interval
         self._clock = clock
-        self._conn: sqlite3.Connection | None = None
-        self._lock = anyio.Lock()  # FIFO: concurrent deliveries commit in arrival order, none starves
         self._arrived = anyio.Event()
+        self.announce: Callable[[], Awaitable[None]] | None = None
+        """Called after each new event committed through this object: tells other replicas (Redis fan-out)."""
 
-    @classmethod
-    def from_settings(cls, settings: WebhookSettings) -> WebhookStore:
-        """The store in the settings' data directory, with their retention."""
-        return cls(settings.db_path, retention_days=settings.retention_days, max_events=settings.max_events)
-
+    @abstractmethod
     async def open(self) -> None:
-        """Create the private directory and file if needed, set WAL mode and the schema (migrating an
-        older file), apply retention."""
-        async with self._lock:
-            self._conn = await anyio.to_thread.run_sync(self._connect)
+        """Connect, create or migrate the schema, apply retention."""
 
-    def _connect(self) -> sqlite3.Connection:
-        private_dir(self.path.parent)
-        private_file(self.path)  # SQLite gives its -wal and -shm files the database file's mode
-        conn = sqlite3.connect(self.path, timeout=_BUSY_TIMEOUT, isolation_level=None, check_same_thread=False)
-        try:
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA synchronous=FULL")
-            with _write(conn):
-                if _schema_version(conn) < SCHEMA_VERSION:
-                    old = conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'webhook_events'").fetchone()
-                    if old is not None:
-                        _migrate_unversioned(conn)
-                    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-                for statement in _SCHEMA:
-                    conn.execute(statement)
-                self._prune(conn, _to_ms(self._clock()))
-        except BaseException:
-            conn.close()
-            raise
-        return conn
-
+    @abstractmethod
     async def close(self) -> None:
-        """Close the connection; later calls raise RuntimeError."""
-        async with self._lock:
-            if self._conn is not None:
-                await anyio.to_thread.run_sync(self._conn.close)
-                self._conn = None
+        """Disconnect; later calls raise RuntimeError."""
+
+    @abstractmethod
+    async def add(self, payload: dict[str, Any]) -> tuple[WebhookEvent, bool]:
+        """Check, store and commit one delivery; the stored event and whether it was new."""
+
+    @abstractmethod
+    async def get(self, event_id: str) -> WebhookEvent | None:
+        """The event with this id, or None."""
+
+    @abstractmethod
+    async def seq_of(self, event_id: str) -> int | None:
+        """The sequence number of a stored event."""
 
     async def __aenter__(self) -> Self:
         await self.open()
@@ -249,84 +372,18 @@ class WebhookStore:
     ) -> None:
         await self.close()
 
-    async def _run(self, work: Callable[[sqlite3.Connection], T]) -> T:
-        """Run `work` on the connection in a worker thread, one at a time.
+    def _now_ms(self) -> int:
+        return to_ms(self._clock())
 
-        The thread is not abandoned when the caller is cancelled, so a started commit completes.
-        """
-        async with self._lock:
-            if self._conn is None:
-                raise RuntimeError("WebhookStore is not open")
-            return await anyio.to_thread.run_sync(work, self._conn)
+    def _retention_cutoff_ms(self, now_ms: int) -> int:
+        """Events received before this are past the retention age."""
+        return now_ms - self.retention // _MS
 
-    def _prune(self, conn: sqlite3.Connection, now_ms: int) -> None:
-        """Drop events past the retention age, keep at most the newest `max_events`, then drop the
-        oldest until the payloads total at most `max_bytes`.
-
-        Counting by seq keeps the count rule an index lookup; seqs have no gaps except where another
-        rule already removed an event early, which only ever keeps fewer. The byte rule reads the
-        trigger-kept total and walks only the oldest rows it removes.
-        """
-        conn.execute("DELETE FROM webhook_events WHERE received_ms < ?", (now_ms - self.retention // _MS,))
-        conn.execute(
-            "DELETE FROM webhook_events WHERE seq <= (SELECT max(seq) FROM webhook_events) - ?", (self.max_events,)
-        )
-        excess = conn.execute("SELECT bytes FROM webhook_totals").fetchone()[0] - self.max_bytes
-        if excess <= 0:
-            return
-        oldest = conn.execute("SELECT seq, bytes FROM webhook_events ORDER BY seq")
-        last, freed = 0, 0
-        for seq, size in oldest:
-            last, freed = seq, freed + size
-            if freed >= excess:
-                break
-        oldest.close()
-        conn.execute("DELETE FROM webhook_events WHERE seq <= ?", (last,))
-
-    async def add(self, payload: dict[str, Any]) -> tuple[WebhookEvent, bool]:
-        """Check, store and commit one delivery; returns the stored event and whether it was new.
-
-        Raises PayloadRefused when `events.accept` refuses the payload. A redelivery (the same payload,
-        hence the same id) is not stored again: the first stored copy is returned with False.
-        """
-        event, received_ms = accept(payload), _to_ms(self._clock())
-
-        def insert(conn: sqlite3.Connection) -> tuple[WebhookEvent, bool]:
-            with _write(conn):
-                cursor = conn.execute(_INSERT, (None, event.id, event.topic, received_ms, event.size, event.text))
-                inserted = cursor.rowcount == 1
-                if inserted:
-                    self._prune(conn, received_ms)
-                row = conn.execute(f"{_SELECT} WHERE id = ?", (event.id,)).fetchone()
-            return _event(row), inserted
-
-        stored, inserted = await self._run(insert)
-        if inserted:
-            self._wake()
-        return stored, inserted
-
-    def _wake(self) -> None:
-        """Wake this process's waiters at once (other processes' waiters notice on their next poll)."""
-        self._arrived.set()
-        self._arrived = anyio.Event()
-
-    async def get(self, event_id: str) -> WebhookEvent | None:
-        """The event with this id, or None (never stored, or removed by retention)."""
-        row = await self._run(lambda conn: conn.execute(f"{_SELECT} WHERE id = ?", (event_id,)).fetchone())
-        return None if row is None else _event(row)
-
-    async def seq_of(self, event_id: str) -> int | None:
-        """The sequence number of a stored event: turns an `after_id` into a cursor for `wait`."""
-        row = await self._run(
-            lambda conn: conn.execute("SELECT seq FROM webhook_events WHERE id = ?", (event_id,)).fetchone()
-        )
-        return None if row is None else row[0]
-
+    @abstractmethod
     async def latest_seq(self) -> int:
         """The sequence number of the newest stored event, 0 when there is none."""
-        row = await self._run(lambda conn: conn.execute("SELECT coalesce(max(seq), 0) FROM webhook_events").fetchone())
-        return row[0]
 
+    @abstractmethod
     async def _select(
         self,
         *,
@@ -339,24 +396,6 @@ class WebhookStore:
         max_bytes: int,
     ) -> EventPage:
         """Up to `limit` events matching every filter given, in seq order, within `max_bytes` of payload."""
-        filters = {
-            "topic = ?": topic,
-            "received_ms >= ?": None if since is None else _to_ms(since),
-            "seq > ?": after_seq,
-            "seq < ?": before_seq,
-        }
-        given = {clause: value for clause, value in filters.items() if value is not None}
-        where = f" WHERE {' AND '.join(given)}" if given else ""
-        sql = f"{_SELECT}{where} ORDER BY seq {'DESC' if newest_first else 'ASC'} LIMIT ?"
-
-        def page(conn: sqlite3.Connection) -> EventPage:
-            rows = conn.execute(sql, (*given.values(), limit + 1))
-            try:
-                return _budgeted(rows, limit, max_bytes)
-            finally:
-                rows.close()
-
-        return await self._run(page)
 
     async def wait(
         self,
@@ -370,7 +409,7 @@ class WebhookStore:
 
         With `after_seq=None`, only events stored after this call count. Returns [] on timeout, and at
         most `limit` events within `max_bytes` of payload (wait again after the last for the rest).
-        Sees events that other processes store, within `poll_interval`.
+        Sees events that other processes (or replicas) store, within `poll_interval`.
         """
         if after_seq is None:
             after_seq = await self.latest_seq()
@@ -414,3 +453,171 @@ class WebhookStore:
         return await self._select(
             topic=topic, since=since, before_seq=before_seq, newest_first=True, limit=limit, max_bytes=max_bytes
         )
+
+    def wake(self) -> None:
+        """Wake this object's waiters at once: they re-read the store (other processes' waiters notice on
+        their next poll, or at once when the fan-out calls this on every replica)."""
+        self._arrived.set()
+        self._arrived = anyio.Event()
+
+    async def _stored_new(self) -> None:
+        """A new event was committed through this object: wake our waiters and announce it."""
+        self.wake()
+        if self.announce is not None:
+            await self.announce()
+
+
+class SqliteWebhookStore(PolledStore):
+    """Received webhook events in SQLite. Use `async with SqliteWebhookStore(path) as store:` or open()/close()."""
+
+    def __init__(self, path: Path, **options: Unpack[StoreOptions]) -> None:
+        super().__init__(**options)
+        self.path = Path(path)
+        self._conn: sqlite3.Connection | None = None
+        self._lock = anyio.Lock()  # FIFO: concurrent deliveries commit in arrival order, none starves
+
+    @classmethod
+    def from_settings(cls, settings: WebhookSettings) -> SqliteWebhookStore:
+        """The store in the settings' data directory, with their retention."""
+        return cls(settings.db_path, retention_days=settings.retention_days, max_events=settings.max_events)
+
+    async def open(self) -> None:
+        """Create the private directory and file if needed, set WAL mode and the schema (migrating an
+        older file), apply retention."""
+        async with self._lock:
+            self._conn = await anyio.to_thread.run_sync(self._connect)
+
+    def _connect(self) -> sqlite3.Connection:
+        private_dir(self.path.parent)
+        private_file(self.path)  # SQLite gives its -wal and -shm files the database file's mode
+        conn = sqlite3.connect(self.path, timeout=_BUSY_TIMEOUT, isolation_level=None, check_same_thread=False)
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=FULL")
+            with _write(conn):
+                if _schema_version(conn) < SCHEMA_VERSION:
+                    old = conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'webhook_events'").fetchone()
+                    if old is not None:
+                        _migrate_unversioned(conn)
+                    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+                for statement in _SCHEMA:
+                    conn.execute(statement)
+                self._prune(conn, self._now_ms())
+        except BaseException:
+            conn.close()
+            raise
+        return conn
+
+    async def close(self) -> None:
+        """Close the connection; later calls raise RuntimeError."""
+        async with self._lock:
+            if self._conn is not None:
+                await anyio.to_thread.run_sync(self._conn.close)
+                self._conn = None
+
+    async def _run(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        """Run `work` on the connection in a worker thread, one at a time.
+
+        The thread is not abandoned when the caller is cancelled, so a started commit completes.
+        """
+        async with self._lock:
+            if self._conn is None:
+                raise RuntimeError("WebhookStore is not open")
+            return await anyio.to_thread.run_sync(work, self._conn)
+
+    def _prune(self, conn: sqlite3.Connection, now_ms: int) -> None:
+        """Drop events past the retention age, keep at most the newest `max_events`, then drop the
+        oldest until the payloads total at most `max_bytes`.
+
+        Counting by seq keeps the count rule an index lookup; seqs have no gaps except where another
+        rule already removed an event early, which only ever keeps fewer. The byte rule reads the
+        trigger-kept total and walks only the oldest rows it removes.
+        """
+        conn.execute("DELETE FROM webhook_events WHERE received_ms < ?", (self._retention_cutoff_ms(now_ms),))
+        conn.execute(
+            "DELETE FROM webhook_events WHERE seq <= (SELECT max(seq) FROM webhook_events) - ?", (self.max_events,)
+        )
+        excess = conn.execute("SELECT bytes FROM webhook_totals").fetchone()[0] - self.max_bytes
+        if excess <= 0:
+            return
+        oldest = conn.execute("SELECT seq, bytes FROM webhook_events ORDER BY seq")
+        last, freed = 0, 0
+        for seq, size in oldest:
+            last, freed = seq, freed + size
+            if freed >= excess:
+                break
+        oldest.close()
+        conn.execute("DELETE FROM webhook_events WHERE seq <= ?", (last,))
+
+    async def add(self, payload: dict[str, Any]) -> tuple[WebhookEvent, bool]:
+        """Check, store and commit one delivery; returns the stored event and whether it was new.
+
+        Raises PayloadRefused when `events.accept` refuses the payload. A redelivery (the same payload,
+        hence the same id) is not stored again: the first stored copy is returned with False.
+        """
+        event, received_ms = accept(payload), self._now_ms()
+
+        def insert(conn: sqlite3.Connection) -> tuple[WebhookEvent, bool]:
+            with _write(conn):
+                cursor = conn.execute(_INSERT, (None, event.id, event.topic, received_ms, event.size, event.text))
+                inserted = cursor.rowcount == 1
+                if inserted:
+                    self._prune(conn, received_ms)
+                row = conn.execute(f"{_SELECT} WHERE id = ?", (event.id,)).fetchone()
+            return row_event(row), inserted
+
+        stored, inserted = await self._run(insert)
+        if inserted:
+            await self._stored_new()
+        return stored, inserted
+
+    async def get(self, event_id: str) -> WebhookEvent | None:
+        """The event with this id, or None (never stored, or removed by retention)."""
+        row = await self._run(lambda conn: conn.execute(f"{_SELECT} WHERE id = ?", (event_id,)).fetchone())
+        return None if row is None else row_event(row)
+
+    async def seq_of(self, event_id: str) -> int | None:
+        """The sequence number of a stored event: turns an `after_id` into a cursor for `wait`."""
+        row = await self._run(
+            lambda conn: conn.execute("SELECT seq FROM webhook_events WHERE id = ?", (event_id,)).fetchone()
+        )
+        return None if row is None else row[0]
+
+    async def latest_seq(self) -> int:
+        """The sequence number of the newest stored event, 0 when there is none."""
+        row = await self._run(lambda conn: conn.execute("SELECT coalesce(max(seq), 0) FROM webhook_events").fetchone())
+        return row[0]
+
+    async def _select(
+        self,
+        *,
+        topic: str | None = None,
+        since: datetime | None = None,
+        after_seq: int | None = None,
+        before_seq: int | None = None,
+        newest_first: bool,
+        limit: int,
+        max_bytes: int,
+    ) -> EventPage:
+        clause, values = where("?", topic=topic, since=since, after_seq=after_seq, before_seq=before_seq)
+        sql = f"{_SELECT}{clause} ORDER BY seq {'DESC' if newest_first else 'ASC'} LIMIT ?"
+
+        def page(conn: sqlite3.Connection) -> EventPage:
+            rows = conn.execute(sql, (*values, limit + 1))
+            try:
+                return _budgeted(rows, limit, max_bytes)
+            finally:
+                rows.close()
+
+        return await self._run(page)
+
+
+def store_from_settings(settings: WebhookSettings) -> WebhookStore:
+    """PostgreSQL when `GIST_MCP_DATABASE_URL` is set (needs `gist-mcp[scale]`), else the SQLite file."""
+    if settings.database_url is None:
+        return SqliteWebhookStore.from_settings(settings)
+    from gist_mcp.scale.postgres import PostgresWebhookStore  # only with the scale extra installed
+
+    return PostgresWebhookStore(
+        settings.database_url, retention_days=settings.retention_days, max_events=settings.max_events
+    )

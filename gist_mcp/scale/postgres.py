@@ -1,0 +1,227 @@
+"""The webhook store in PostgreSQL (`GIST_MCP_DATABASE_URL`), shared by every replica.
+
+psycopg 3 with psycopg_pool: the PostgreSQL project's own maintained driver family, fully typed (pyright
+checks our queries' call sites; asyncpg ships no types), with server-side cursors for reading a listing
+one row at a time and a pool that reconnects after a database restart.
+
+The same semantics as `SqliteWebhookStore` (the shared suite in tests/test_webhooks_store.py runs both):
+
+- `add` returns only after COMMIT (the receiver answers 2xx then; `synchronous_commit` is the
+  server's, `on` by default, so a committed event survives a database crash);
+- the event id (the payload digest) is UNIQUE and inserts are `ON CONFLICT DO NOTHING`: a delivery
+  is stored once whichever replica receives it, however often;
+- every insert first takes one transaction-level advisory lock (`INSERT_LOCK`), so `seq` (an identity
+  column) is assigned and committed in the same order on every replica: "after seq N" stays a safe
+  cursor (without the lock, seq 7 could commit before seq 6 and a waiter at 7 would miss 6);
+- retention by age, count and bytes runs on open and in every insert's transaction; a trigger keeps
+  the byte total, so the byte cap costs no table scan;
+- listings read through a server-side cursor `LISTING_FETCH_ROWS` rows at a time within the byte budget.
+
+The schema is created and migrated at start by `migrations.migrate` (component "webhooks").
+"""
+
+from __future__ import annotations
+
+import itertools
+from datetime import datetime
+from typing import Any, Unpack, cast
+
+import anyio
+from psycopg import AsyncConnection
+from psycopg_pool import AsyncConnectionPool
+
+from gist_mcp.scale.migrations import migrate
+from gist_mcp.webhooks.events import Accepted, WebhookEvent, accept
+from gist_mcp.webhooks.store import (
+    EventPage,
+    PolledStore,
+    StoreOptions,
+    budgeted_async,
+    row_event,
+    where,
+)
+
+POOL_SIZE = 10
+"""Connections one replica keeps at most (deliveries, listings and waiters share them)."""
+OPEN_TIMEOUT = 30.0
+"""Seconds `open` waits for the database before failing (the replica then does not start)."""
+LISTING_FETCH_ROWS = 2
+"""Rows a listing fetches per round trip: at most twice MAX_EVENT_BYTES held beyond the page itself."""
+INSERT_LOCK = 0x6769_7374_7768_6B01
+"""The advisory lock key that orders inserts (and retention) across replicas (any fixed bigint)."""
+
+MIGRATIONS = (
+    (
+        """CREATE TABLE webhook_events (
+            seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+            id TEXT NOT NULL UNIQUE,
+            topic TEXT NOT NULL,
+            received_ms BIGINT NOT NULL,
+            bytes INTEGER NOT NULL,
+            payload TEXT NOT NULL
+        )""",
+        "CREATE INDEX webhook_events_by_topic ON webhook_events (topic, seq)",
+        "CREATE INDEX webhook_events_by_time ON webhook_events (received_ms)",
+        "CREATE TABLE webhook_totals (only_row BOOLEAN PRIMARY KEY CHECK (only_row), bytes BIGINT NOT NULL)",
+        "INSERT INTO webhook_totals VALUES (TRUE, 0)",
+        """CREATE FUNCTION webhook_events_count_bytes() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            IF TG_OP = 'INSERT' THEN
+                UPDATE webhook_totals SET bytes = bytes + NEW.bytes;
+            ELSE
+                UPDATE webhook_totals SET bytes = bytes - OLD.bytes;
+            END IF;
+            RETURN NULL;
+        END $$""",
+        """CREATE TRIGGER webhook_events_bytes AFTER INSERT OR DELETE ON webhook_events
+            FOR EACH ROW EXECUTE FUNCTION webhook_events_count_bytes()""",
+    ),
+)
+"""The webhook store's schema, one entry per version (never edit a released entry: append one)."""
+
+_COLUMNS = "seq, id, topic, received_ms, bytes, payload"
+_Row = tuple[int, str, str, int, int, str]
+_cursor_names = itertools.count()
+
+
+class PostgresWebhookStore(PolledStore):
+    """Received webhook events in PostgreSQL. Use `async with PostgresWebhookStore(url) as store:`."""
+
+    def __init__(self, url: str, **options: Unpack[StoreOptions]) -> None:
+        super().__init__(**options)
+        self._url = url  # may carry a password: never in a repr, log or error
+        self._pool: AsyncConnectionPool[AsyncConnection[tuple[Any, ...]]] | None = None
+
+    def __repr__(self) -> str:
+        return "PostgresWebhookStore(<GIST_MCP_DATABASE_URL>)"
+
+    async def open(self) -> None:
+        """Connect, create or migrate the schema, apply retention."""
+        pool: AsyncConnectionPool[AsyncConnection[tuple[Any, ...]]] = AsyncConnectionPool(
+            self._url, min_size=1, max_size=POOL_SIZE, open=False, kwargs={"autocommit": True}
+        )
+        await pool.open(wait=True, timeout=OPEN_TIMEOUT)
+        try:
+            async with pool.connection() as conn:
+                await migrate(conn, "webhooks", MIGRATIONS)
+                async with conn.transaction():
+                    await conn.execute("SELECT pg_advisory_xact_lock(%s)", (INSERT_LOCK,))
+                    await self._prune(conn, self._now_ms())
+        except BaseException:
+            await pool.close()
+            raise
+        self._pool = pool
+
+    async def close(self) -> None:
+        """Close the pool; later calls raise RuntimeError."""
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            await pool.close()
+
+    def _open_pool(self) -> AsyncConnectionPool[AsyncConnection[tuple[Any, ...]]]:
+        if self._pool is None:
+            raise RuntimeError("PostgresWebhookStore is not open")
+        return self._pool
+
+    async def _prune(self, conn: AsyncConnection[tuple[Any, ...]], now_ms: int) -> None:
+        """The SQLite store's three retention rules (see `SqliteWebhookStore._prune`), under INSERT_LOCK."""
+        await conn.execute("DELETE FROM webhook_events WHERE received_ms < %s", (self._retention_cutoff_ms(now_ms),))
+        await conn.execute(
+            "DELETE FROM webhook_events WHERE seq <= (SELECT max(seq) FROM webhook_events) - %s", (self.max_events,)
+        )
+        cursor = await conn.execute("SELECT bytes FROM webhook_totals")
+        total = await cursor.fetchone()
+        excess = (int(total[0]) if total else 0) - self.max_bytes
+        if excess > 0:
+            # The running sum over the oldest rows stops at the first that frees enough.
+            await conn.execute(
+                """DELETE FROM webhook_events WHERE seq <= (
+                    SELECT seq FROM (SELECT seq, sum(bytes) OVER (ORDER BY seq) AS freed FROM webhook_events) oldest
+                    WHERE freed >= %s ORDER BY seq LIMIT 1)""",
+                (excess,),
+            )
+
+    async def add(self, payload: dict[str, Any]) -> tuple[WebhookEvent, bool]:
+        """Check, store and commit one delivery; returns the stored event and whether it was new.
+
+        Raises PayloadRefused when `events.accept` refuses it. The transaction is shielded from
+        cancellation: a delivery whose client went away still commits (or rolls back) whole.
+        """
+        event, received_ms = accept(payload), self._now_ms()
+        pool = self._open_pool()
+        outcome = None
+        with anyio.CancelScope(shield=True):  # never cancelled itself, so the body always completes
+            outcome = await self._insert(pool, event, received_ms)
+        if outcome is None:
+            raise RuntimeError("the webhook insert did not complete")
+        row, inserted = outcome
+        if inserted:
+            await self._stored_new()
+        return row_event(row), inserted
+
+    async def _insert(
+        self, pool: AsyncConnectionPool[AsyncConnection[tuple[Any, ...]]], event: Accepted, received_ms: int
+    ) -> tuple[_Row, bool]:
+        """One insert transaction: the stored row (the new one, or the first copy) and whether it is new.
+
+        Retention always keeps the newest event (max_events >= 1, max_bytes >= MAX_EVENT_BYTES, and it
+        was received now), so the row is there to return.
+        """
+        async with pool.connection() as conn, conn.transaction():
+            await conn.execute("SELECT pg_advisory_xact_lock(%s)", (INSERT_LOCK,))
+            cursor = await conn.execute(
+                "INSERT INTO webhook_events (id, topic, received_ms, bytes, payload) VALUES (%s, %s, %s, %s, %s) "
+                "ON CONFLICT (id) DO NOTHING RETURNING seq",
+                (event.id, event.topic, received_ms, event.size, event.text),
+            )
+            inserted = await cursor.fetchone() is not None
+            if inserted:
+                await self._prune(conn, received_ms)
+            cursor = await conn.execute(f"SELECT {_COLUMNS} FROM webhook_events WHERE id = %s", (event.id,))
+            row = await cursor.fetchone()
+        if row is None:
+            raise RuntimeError("a webhook event vanished inside its own insert transaction")
+        return cast(_Row, row), inserted
+
+    async def _one(self, sql: bytes, values: tuple[Any, ...]) -> tuple[Any, ...] | None:
+        async with self._open_pool().connection() as conn:
+            cursor = await conn.execute(sql, values)
+            return await cursor.fetchone()
+
+    async def get(self, event_id: str) -> WebhookEvent | None:
+        """The event with this id, or None (never stored, or removed by retention)."""
+        row = await self._one(f"SELECT {_COLUMNS} FROM webhook_events WHERE id = %s".encode(), (event_id,))
+        return None if row is None else row_event(cast(_Row, row))
+
+    async def seq_of(self, event_id: str) -> int | None:
+        """The sequence number of a stored event: turns an `after_id` into a cursor for `wait`."""
+        row = await self._one(b"SELECT seq FROM webhook_events WHERE id = %s", (event_id,))
+        return None if row is None else int(row[0])
+
+    async def latest_seq(self) -> int:
+        """The sequence number of the newest stored event, 0 when there is none."""
+        row = await self._one(b"SELECT coalesce(max(seq), 0) FROM webhook_events", ())
+        return int(row[0]) if row else 0
+
+    async def _select(
+        self,
+        *,
+        topic: str | None = None,
+        since: datetime | None = None,
+        after_seq: int | None = None,
+        before_seq: int | None = None,
+        newest_first: bool,
+        limit: int,
+        max_bytes: int,
+    ) -> EventPage:
+        clause, values = where("%s", topic=topic, since=since, after_seq=after_seq, before_seq=before_seq)
+        order = "DESC" if newest_first else "ASC"
+        sql = f"SELECT {_COLUMNS} FROM webhook_events{clause} ORDER BY seq {order} LIMIT %s"
+        async with (
+            self._open_pool().connection() as conn,
+            conn.transaction(),
+            conn.cursor(name=f"listing_{next(_cursor_names)}") as cursor,
+        ):
+            cursor.itersize = LISTING_FETCH_ROWS
+            await cursor.execute(sql.encode(), (*values, limit + 1))
+            return await budgeted_async(cast(Any, cursor), limit, max_bytes)
