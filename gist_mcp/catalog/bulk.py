@@ -14,13 +14,13 @@ from __future__ import annotations
 from typing import Any, Literal, Self
 
 import anyio
-from pydantic import BaseModel, Field, create_model, model_validator
+from pydantic import BaseModel, Field, model_validator
 
 from gist_mcp._http import remaining
 from gist_mcp.catalog._operation import Operation, ToolContext
 from gist_mcp.catalog._shapes import Input, _text, optional, unwrap
 from gist_mcp.catalog._toolset import Toolset
-from gist_mcp.catalog.contacts import CONTACT_FIELDS
+from gist_mcp.catalog.contacts import UserFields
 from gist_mcp.errors import GistError, NotFoundError
 
 CHUNK_SIZE = 100
@@ -56,16 +56,14 @@ class _Identified(Input):
         return self
 
 
-ImportRecord: type[Input] = create_model(
-    "ImportRecord",
-    __base__=_Identified,
-    user_id=(str | None, Field(None, description="Your user id: makes it a user (else a lead).")),
-    **CONTACT_FIELDS,
-)
+class ImportRecord(UserFields, _Identified):
+    """One contact of an import: any field of create_user/create_lead, named by email or user_id."""
+
+    user_id: str | None = Field(None, description="Your user id: makes it a user (else a lead).")
 
 
 class ImportContactsInput(Input):
-    contacts: list[ImportRecord] = Field(  # type: ignore[valid-type]
+    contacts: list[ImportRecord] = Field(
         min_length=1,
         max_length=MAX_IMPORT_RECORDS,
         description="Contacts to create or update, each with email or user_id plus any create_user field.",

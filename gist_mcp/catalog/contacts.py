@@ -1,15 +1,16 @@
 """Users and leads: Gist's Contacts API, where `type` is `user` (has a user_id) or `lead`.
 
-The user and lead tools are the same five operations for two kinds of contact, so both sets come
-from one factory. A tool for one kind never reads back, changes or deletes the other kind: it
-looks the contact up first and refuses with a message naming the right tool.
+The user and lead tools are the same five operations for two kinds of contact: each tool is one
+plain declaration below, and the behaviour they share is a helper taking the kind (`USER`, `LEAD`).
+A tool for one kind never reads back, changes or deletes the other kind: it looks the contact up
+first and refuses with a message naming the right tool.
 """
 
 from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, create_model
+from pydantic import BaseModel, Field
 
 from gist_mcp.catalog._listing import Listing, Paged
 from gist_mcp.catalog._operation import Operation, ToolContext
@@ -29,38 +30,71 @@ from gist_mcp.catalog._shapes import (
 from gist_mcp.catalog._toolset import Toolset
 from gist_mcp.errors import GistUsageError, NotFoundError
 
-_FIELDS: dict[str, Any] = {
-    "email": (str | None, Field(None, description="Email.")),
-    "name": (str | None, Field(None, description="Full name.")),
-    "first_name": (str | None, Field(None, description="First name.")),
-    "last_name": (str | None, Field(None, description="Last name.")),
-    "company_name": (str | None, Field(None, description="Company.")),
-    "job_title": (str | None, Field(None, description="Job title.")),
-    "phone": (str | None, Field(None, description="Phone.")),
-    "last_seen_ip": (str | None, Field(None, description="Last IP seen.")),
-    "last_seen_user_agent": (str | None, Field(None, description="Browser user agent.")),
-    "unsubscribed_from_emails": (bool | None, Field(None, description="Opt out of email campaigns.")),
-    "tags": (list[str] | None, Field(None, description="Tag names to add (new ones are created).")),
-    "custom_properties": (CustomProperties, None),
-}
-_USER_FIELDS: dict[str, Any] = {
-    "signed_up_at": (Timestamp, Field(None, description="Sign-up time: ISO-8601 or Unix seconds.")),
-}
-_USER_ID = (str, Field(description="Your own id for this user (unique in the workspace)."))
+
+class ContactFields(Input):
+    """The fields every contact write takes besides email (create_user, create_lead, their updates, import_contacts
+    records); email is optional for users and identifies a lead, so each declares it."""
+
+    name: str | None = Field(None, description="Full name.")
+    first_name: str | None = Field(None, description="First name.")
+    last_name: str | None = Field(None, description="Last name.")
+    company_name: str | None = Field(None, description="Company.")
+    job_title: str | None = Field(None, description="Job title.")
+    phone: str | None = Field(None, description="Phone.")
+    last_seen_ip: str | None = Field(None, description="Last IP seen.")
+    last_seen_user_agent: str | None = Field(None, description="Browser user agent.")
+    unsubscribed_from_emails: bool | None = Field(None, description="Opt out of email campaigns.")
+    tags: list[str] | None = Field(None, description="Tag names to add (new ones are created).")
+    custom_properties: CustomProperties = None
+
+
+class UserFields(ContactFields):
+    """The fields of a user write: a contact's, plus an optional email and when they signed up."""
+
+    email: str | None = Field(None, description="Email.")
+    signed_up_at: Timestamp = Field(None, description="Sign-up time: ISO-8601 or Unix seconds.")
+
+
+class CreateUserInput(UserFields):
+    user_id: str = Field(description="Your own id for this user (unique in the workspace).")
+
+
+class CreateLeadInput(ContactFields):
+    email: str = Field(description="Email address (identifies the lead).")
+
+
+class UpdateUserInput(UserFields):
+    user: ContactRef = Field(description="The user: exactly one of id (Gist's), user_id or email.")
+    user_id: str | None = Field(None, description="New user_id.")
+
+
+class UpdateLeadInput(ContactFields):
+    lead: LeadRef = Field(description="The lead: exactly one of id (Gist's) or email (leads have no user_id).")
+    email: str | None = Field(None, description="New email.")
+
+
+class UserRefInput(Input):
+    user: ContactRef = Field(description="The user: exactly one of id (Gist's), user_id or email.")
+
+
+class LeadRefInput(Input):
+    lead: LeadRef = Field(description="The lead: exactly one of id (Gist's) or email (leads have no user_id).")
+
+
+class ListContactsInput(Paged):
+    """list_users and list_leads: the same filters (Gist lists both kinds together; we keep one kind)."""
+
+    segment_id: int | None = Field(None, description="Only members of this segment (ids from list_segments).")
+    tag_id: int | None = Field(None, description="Only contacts with this tag (ids from list_tags).")
+    created_since_days: int | None = Field(None, ge=1, description="Only contacts created in the last N days.")
+    order_by: Literal["created_at", "last_seen_at", "signed_up_at", "updated_at"] = Field(
+        "created_at", description="Sort field."
+    )
+    order: Literal["asc", "desc"] = Field("desc", description="Sort direction.")
+
+
 CONTACT_NOT_FOUND_HINT = "Find the contact with list_users or list_leads, or get_user / get_lead by email."
 """The next step after a 404 for a contact given to a tool of another toolset (tags, conversations)."""
-CONTACT_FIELDS: dict[str, Any] = {**_FIELDS, **_USER_FIELDS}
-"""Every optional field create_user/create_lead take besides user_id: what an import_contacts record may carry."""
-_LIST_FIELDS: dict[str, Any] = {
-    "segment_id": (int | None, Field(None, description="Only members of this segment (ids from list_segments).")),
-    "tag_id": (int | None, Field(None, description="Only contacts with this tag (ids from list_tags).")),
-    "created_since_days": (int | None, Field(None, ge=1, description="Only contacts created in the last N days.")),
-    "order_by": (
-        Literal["created_at", "last_seen_at", "signed_up_at", "updated_at"],
-        Field("created_at", description="Sort field."),
-    ),
-    "order": (Literal["asc", "desc"], Field("desc", description="Sort direction.")),
-}
 
 
 async def fetch_contact(ctx: ToolContext, selector: tuple[str, int | str]) -> dict[str, Any]:
@@ -102,13 +136,15 @@ async def email_or_user_id(ctx: ToolContext, ref: ContactRef) -> tuple[str, str,
 
 
 class _Kind:
-    """Names and rules for one kind of contact (user or lead)."""
+    """Names and rules for one kind of contact (user or lead): what the shared helpers below need."""
 
     def __init__(self, kind: ContactType) -> None:
         self.kind: ContactType = kind
         self.other: ContactType = "lead" if kind == "user" else "user"
         self.plural = f"{kind}s"
-        self.toolset = self.plural
+        self.identifier = "user_id" if kind == "user" else "email"
+        """What Gist needs on every write of this kind besides the id."""
+        self.listing = Listing(self.plural, ContactSummary, source="contacts")
 
     def check(self, raw: dict[str, Any], action: str) -> None:
         """Refuse to act on the other kind of contact, naming the tool that would."""
@@ -119,6 +155,7 @@ class _Kind:
             )
 
     async def resolve(self, ctx: ToolContext, ref: ContactRef | LeadRef, action: str) -> dict[str, Any]:
+        """The contact `ref` names, refused unless it is of this kind."""
         try:
             raw = await fetch_contact(ctx, ref.selector)
         except NotFoundError as error:
@@ -128,175 +165,250 @@ class _Kind:
         return raw
 
 
-def _operations(kind: ContactType) -> tuple[Operation, ...]:
-    k = _Kind(kind)
-    Ref = ContactRef if kind == "user" else LeadRef
-    ref_text = (
-        "The user: exactly one of id (Gist's), user_id or email."
-        if kind == "user"
-        else "The lead: exactly one of id (Gist's) or email (leads have no user_id)."
+USER = _Kind("user")
+LEAD = _Kind("lead")
+
+
+async def _upsert(ctx: ToolContext, body: dict[str, Any]) -> dict[str, Any]:
+    response = await ctx.gist.request("POST", "contacts", json_body=body)
+    return unwrap(response.data, "contact")
+
+
+async def create_user(ctx: ToolContext, args: CreateUserInput) -> Contact:
+    raw = await _upsert(ctx, args.model_dump(exclude_none=True))
+    contact = Contact.from_gist(raw)
+    contact.already_existed = _existed(raw)
+    return contact
+
+
+async def create_lead(ctx: ToolContext, args: CreateLeadInput) -> Contact:
+    # Gist's write is an upsert keyed on email: look first, so a lead tool never edits a user.
+    try:
+        existing: dict[str, Any] | None = await fetch_contact(ctx, ("email", args.email))
+    except NotFoundError:
+        existing = None
+    if existing is not None:
+        LEAD.check(existing, "update")
+    contact = Contact.from_gist(await _upsert(ctx, args.model_dump(exclude_none=True)))
+    contact.already_existed = existing is not None
+    return contact
+
+
+async def _update(ctx: ToolContext, kind: _Kind, ref: ContactRef | LeadRef, changes: dict[str, Any]) -> Contact:
+    """Send only the changed fields, with the contact's id and the identifier Gist needs on every write."""
+    if not changes:
+        raise GistUsageError("Give at least one field to change besides the contact reference.")
+    raw = await kind.resolve(ctx, ref, "update")
+    body = {"id": raw["id"], kind.identifier: raw.get(kind.identifier), **changes}
+    if body.get(kind.identifier) in (None, ""):
+        body.pop(kind.identifier)
+        body.setdefault("email", raw.get("email"))
+    return Contact.from_gist(await _upsert(ctx, body))
+
+
+async def update_user(ctx: ToolContext, args: UpdateUserInput) -> Contact:
+    return await _update(ctx, USER, args.user, args.model_dump(exclude_none=True, exclude={"user"}))
+
+
+async def update_lead(ctx: ToolContext, args: UpdateLeadInput) -> Contact:
+    return await _update(ctx, LEAD, args.lead, args.model_dump(exclude_none=True, exclude={"lead"}))
+
+
+async def get_user(ctx: ToolContext, args: UserRefInput) -> Contact:
+    return Contact.from_gist(await USER.resolve(ctx, args.user, "get"))
+
+
+async def get_lead(ctx: ToolContext, args: LeadRefInput) -> Contact:
+    return Contact.from_gist(await LEAD.resolve(ctx, args.lead, "get"))
+
+
+async def _list(ctx: ToolContext, kind: _Kind, args: ListContactsInput) -> BaseModel:
+    params = {
+        "order_by": args.order_by,
+        "order": args.order,
+        "segment_id": args.segment_id,
+        "tag_id": args.tag_id,
+        "created_since": args.created_since_days,
+    }
+    return await kind.listing.fetch(
+        ctx.gist,
+        args,
+        params=params,
+        keep=lambda raw: contact_type(raw) == kind.kind,
+        narrow=f"narrow with segment_id, tag_id or created_since_days; get_{kind.kind} gives one contact in full",
     )
-    ref_field: dict[str, Any] = {kind: (Ref, Field(description=ref_text))}
-    extra = _USER_FIELDS if kind == "user" else {}
-    if kind == "user":
-        create_fields: dict[str, Any] = {"user_id": _USER_ID, **_FIELDS, **extra}
-    else:
-        create_fields = {**_FIELDS, "email": (str, Field(description="Email address (identifies the lead)."))}
-    name = kind.title()
-    CreateInput: type[Input] = create_model(f"Create{name}Input", __base__=Input, **create_fields)
-    UpdateInput: type[Input] = create_model(
-        f"Update{name}Input",
-        __base__=Input,
-        **ref_field,
-        **({"user_id": (str | None, Field(None, description="New user_id."))} if kind == "user" else {}),  # type: ignore[arg-type]
-        **_FIELDS,
-        **extra,
-    )
-    RefInput: type[Input] = create_model(f"{name}RefInput", __base__=Input, **ref_field)
-    ListInput: type[Paged] = create_model(f"List{name}sInput", __base__=Paged, **_LIST_FIELDS)
-    listing = Listing(k.plural, ContactSummary, source="contacts")
 
-    async def create(ctx: ToolContext, args: BaseModel) -> Contact:
-        body = args.model_dump(exclude_none=True)
-        existing: dict[str, Any] | None = None
-        if kind == "lead":
-            # Gist's write is an upsert keyed on email: look first, so a lead tool never edits a user.
-            try:
-                existing = await fetch_contact(ctx, ("email", body["email"]))
-            except NotFoundError:
-                existing = None
-            if existing is not None:
-                k.check(existing, "update")
-        response = await ctx.gist.request("POST", "contacts", json_body=body)
-        contact = Contact.from_gist(unwrap(response.data, "contact"))
-        if existing is not None:
-            contact.already_existed = True
-        elif kind == "lead":
-            contact.already_existed = False
-        else:
-            contact.already_existed = _existed(unwrap(response.data, "contact"))
-        return contact
 
-    async def update(ctx: ToolContext, args: BaseModel) -> Contact:
-        changes = args.model_dump(exclude_none=True, exclude={kind})
-        if not changes:
-            raise GistUsageError("Give at least one field to change besides the contact reference.")
-        raw = await k.resolve(ctx, getattr(args, kind), "update")
-        # Gist matches id first; it still wants an email or user_id on every write.
-        identifier = "user_id" if kind == "user" else "email"
-        body = {"id": raw["id"], identifier: raw.get(identifier), **changes}
-        if body.get(identifier) in (None, ""):
-            body.pop(identifier)
-            body.setdefault("email", raw.get("email"))
-        response = await ctx.gist.request("POST", "contacts", json_body=body)
-        return Contact.from_gist(unwrap(response.data, "contact"))
+async def list_users(ctx: ToolContext, args: ListContactsInput) -> BaseModel:
+    return await _list(ctx, USER, args)
 
-    async def get(ctx: ToolContext, args: BaseModel) -> Contact:
-        return Contact.from_gist(await k.resolve(ctx, getattr(args, kind), "get"))
 
-    async def delete(ctx: ToolContext, args: BaseModel) -> Deleted:
-        raw = await k.resolve(ctx, getattr(args, kind), "delete")
-        await ctx.gist.request("DELETE", f"contacts/{int(raw['id'])}")
-        return Deleted(id=int(raw["id"]), type=kind)
+async def list_leads(ctx: ToolContext, args: ListContactsInput) -> BaseModel:
+    return await _list(ctx, LEAD, args)
 
-    async def list_(ctx: ToolContext, args: Paged) -> BaseModel:
-        a = args.model_dump()
-        params = {
-            "order_by": a["order_by"],
-            "order": a["order"],
-            "segment_id": a["segment_id"],
-            "tag_id": a["tag_id"],
-            "created_since": a["created_since_days"],
-        }
-        return await listing.fetch(
-            ctx.gist,
-            args,
-            params=params,
-            keep=lambda raw: contact_type(raw) == kind,
-            narrow=f"narrow with segment_id, tag_id or created_since_days; get_{kind} gives one contact in full",
-        )
 
-    identify = "user_id" if kind == "user" else "email"
-    return (
-        Operation(
-            name=f"create_{kind}",
-            title=f"Create {kind}",
-            toolset=k.toolset,
-            description=(
-                f"Create a {kind} (a contact {'with' if kind == 'user' else 'without'} a user_id), or update "
-                f"the one with this {identify}: Gist upserts, `already_existed` says which."
-                + (" A lead with this email becomes this user." if kind == "user" else "")
-            ),
-            gist_call="POST /contacts",
-            input=CreateInput,
-            output=Contact,
-            run=create,
-            read_only=False,
-            destructive=False,
-            idempotent=True,
-        ),
-        Operation(
-            name=f"update_{kind}",
-            title=f"Update {kind}",
-            toolset=k.toolset,
-            description=(
-                f"Change fields of an existing {kind}; others stay as they are. `tags` adds tags "
-                f"(remove with tag_contacts). Refuses a {k.other}."
-            ),
-            gist_call="GET /contacts/{id} or ?" + identify + "=, then POST /contacts",
-            input=UpdateInput,
-            output=Contact,
-            run=update,
-            read_only=False,
-            destructive=False,
-            idempotent=True,
-        ),
-        Operation(
-            name=f"get_{kind}",
-            title=f"Get {kind}",
-            toolset=k.toolset,
-            description=(f"Get one {kind} in full (properties, tags, segments)."),
-            gist_call="GET /contacts/{id}, GET /contacts?" + ("user_id= or ?email=" if kind == "user" else "email="),
-            input=RefInput,
-            output=Contact,
-            run=get,
-            read_only=True,
-            destructive=False,
-            idempotent=True,
-        ),
-        Operation(
-            name=f"list_{k.plural}",
-            title=f"List {k.plural}",
-            toolset=k.toolset,
-            description=listing.model.describe(
-                f"List {k.plural}, newest first by default; get_{kind} gives one in full."
-            ),
-            gist_call=f"GET /contacts ({k.plural} kept client-side)",
-            input=ListInput,
-            output=listing.model,
-            run=list_,
-            read_only=True,
-            destructive=False,
-            idempotent=True,
-        ),
-        Operation(
-            name=f"delete_{kind}",
-            title=f"Delete {kind}",
-            toolset=k.toolset,
-            description=f"Permanently delete a {kind} and its data from Gist. Cannot be undone.",
-            gist_call="GET /contacts/{id} or ?" + identify + "=, then DELETE /contacts/{id}",
-            input=RefInput,
-            output=Deleted,
-            run=delete,
-            read_only=False,
-            destructive=True,
-            idempotent=True,
-            confirm=lambda args: (
-                f"Permanently delete the {kind} with {_named(getattr(args, kind))} and all its "
-                "data from Gist? This cannot be undone."
-            ),
-        ),
-    )
+async def _delete(ctx: ToolContext, kind: _Kind, ref: ContactRef | LeadRef) -> Deleted:
+    raw = await kind.resolve(ctx, ref, "delete")
+    await ctx.gist.request("DELETE", f"contacts/{int(raw['id'])}")
+    return Deleted(id=int(raw["id"]), type=kind.kind)
+
+
+async def delete_user(ctx: ToolContext, args: UserRefInput) -> Deleted:
+    return await _delete(ctx, USER, args.user)
+
+
+async def delete_lead(ctx: ToolContext, args: LeadRefInput) -> Deleted:
+    return await _delete(ctx, LEAD, args.lead)
+
+
+CREATE_USER = Operation(
+    name="create_user",
+    title="Create user",
+    toolset="users",
+    description=(
+        "Create a user (a contact with a user_id), or update the one with this user_id: Gist upserts, "
+        "`already_existed` says which. A lead with this email becomes this user."
+    ),
+    gist_call="POST /contacts",
+    input=CreateUserInput,
+    output=Contact,
+    run=create_user,
+    read_only=False,
+    destructive=False,
+    idempotent=True,
+)
+UPDATE_USER = Operation(
+    name="update_user",
+    title="Update user",
+    toolset="users",
+    description=(
+        "Change fields of an existing user; others stay as they are. `tags` adds tags "
+        "(remove with tag_contacts). Refuses a lead."
+    ),
+    gist_call="GET /contacts/{id} or ?user_id=, then POST /contacts",
+    input=UpdateUserInput,
+    output=Contact,
+    run=update_user,
+    read_only=False,
+    destructive=False,
+    idempotent=True,
+)
+GET_USER = Operation(
+    name="get_user",
+    title="Get user",
+    toolset="users",
+    description="Get one user in full (properties, tags, segments).",
+    gist_call="GET /contacts/{id}, GET /contacts?user_id= or ?email=",
+    input=UserRefInput,
+    output=Contact,
+    run=get_user,
+    read_only=True,
+    destructive=False,
+    idempotent=True,
+)
+LIST_USERS = Operation(
+    name="list_users",
+    title="List users",
+    toolset="users",
+    description=USER.listing.model.describe("List users, newest first by default; get_user gives one in full."),
+    gist_call="GET /contacts (users kept client-side)",
+    input=ListContactsInput,
+    output=USER.listing.model,
+    run=list_users,
+    read_only=True,
+    destructive=False,
+    idempotent=True,
+)
+DELETE_USER = Operation(
+    name="delete_user",
+    title="Delete user",
+    toolset="users",
+    description="Permanently delete a user and its data from Gist. Cannot be undone.",
+    gist_call="GET /contacts/{id} or ?user_id=, then DELETE /contacts/{id}",
+    input=UserRefInput,
+    output=Deleted,
+    run=delete_user,
+    read_only=False,
+    destructive=True,
+    idempotent=True,
+    confirm=lambda args: (
+        f"Permanently delete the user with {_named(args.user)} and all its data from Gist? This cannot be undone."
+    ),
+)
+CREATE_LEAD = Operation(
+    name="create_lead",
+    title="Create lead",
+    toolset="leads",
+    description=(
+        "Create a lead (a contact without a user_id), or update the one with this email: Gist upserts, "
+        "`already_existed` says which."
+    ),
+    gist_call="POST /contacts",
+    input=CreateLeadInput,
+    output=Contact,
+    run=create_lead,
+    read_only=False,
+    destructive=False,
+    idempotent=True,
+)
+UPDATE_LEAD = Operation(
+    name="update_lead",
+    title="Update lead",
+    toolset="leads",
+    description=(
+        "Change fields of an existing lead; others stay as they are. `tags` adds tags "
+        "(remove with tag_contacts). Refuses a user."
+    ),
+    gist_call="GET /contacts/{id} or ?email=, then POST /contacts",
+    input=UpdateLeadInput,
+    output=Contact,
+    run=update_lead,
+    read_only=False,
+    destructive=False,
+    idempotent=True,
+)
+GET_LEAD = Operation(
+    name="get_lead",
+    title="Get lead",
+    toolset="leads",
+    description="Get one lead in full (properties, tags, segments).",
+    gist_call="GET /contacts/{id}, GET /contacts?email=",
+    input=LeadRefInput,
+    output=Contact,
+    run=get_lead,
+    read_only=True,
+    destructive=False,
+    idempotent=True,
+)
+LIST_LEADS = Operation(
+    name="list_leads",
+    title="List leads",
+    toolset="leads",
+    description=LEAD.listing.model.describe("List leads, newest first by default; get_lead gives one in full."),
+    gist_call="GET /contacts (leads kept client-side)",
+    input=ListContactsInput,
+    output=LEAD.listing.model,
+    run=list_leads,
+    read_only=True,
+    destructive=False,
+    idempotent=True,
+)
+DELETE_LEAD = Operation(
+    name="delete_lead",
+    title="Delete lead",
+    toolset="leads",
+    description="Permanently delete a lead and its data from Gist. Cannot be undone.",
+    gist_call="GET /contacts/{id} or ?email=, then DELETE /contacts/{id}",
+    input=LeadRefInput,
+    output=Deleted,
+    run=delete_lead,
+    read_only=False,
+    destructive=True,
+    idempotent=True,
+    confirm=lambda args: (
+        f"Permanently delete the lead with {_named(args.lead)} and all its data from Gist? This cannot be undone."
+    ),
+)
 
 
 def _named(ref: Any) -> str:
@@ -317,11 +429,11 @@ USERS = Toolset(
     name="users",
     description="Users (contacts with a user_id): create, update, find, list and delete.",
     not_found_hint="Find the user with list_users, or get_user by email or user_id.",
-    operations=_operations("user"),
+    operations=(CREATE_USER, UPDATE_USER, GET_USER, LIST_USERS, DELETE_USER),
 )
 LEADS = Toolset(
     name="leads",
     description="Leads (contacts known by email only): create, update, find, list and delete.",
     not_found_hint="Find the lead with list_leads, or get_lead by email.",
-    operations=_operations("lead"),
+    operations=(CREATE_LEAD, UPDATE_LEAD, GET_LEAD, LIST_LEADS, DELETE_LEAD),
 )
