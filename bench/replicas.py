@@ -29,12 +29,13 @@ import anyio
 from mcp import Client
 
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))  # run from a checkout without installing
+sys.path[:0] = [str(REPO), str(REPO / "tests")]  # run from a checkout without installing; the tests' helpers
+
+from conftest import call  # noqa: E402
+from replica_set import deployment  # noqa: E402
 
 from gist_mcp._ratelimit import Limiter, RateLimiter  # noqa: E402
 from gist_mcp.scale.ratelimit import RedisRateLimiter  # noqa: E402
-from tests.conftest import call  # noqa: E402
-from tests.replicas import deployment  # noqa: E402
 
 API_KEY = "sk_bench_replicas"
 UNTHROTTLED = (1_000_000, 10.0)

@@ -15,13 +15,13 @@ import pytest
 from mcp import Client
 from mcp.types import CallToolResult
 from pydantic import SecretStr
+from services import database_url, key_prefix, redis_url  # noqa: F401 - fixtures for every test file
 from virtual_time import VirtualTimeLoop, unix_time
 
 from gist_mcp.catalog import TOOLSET_NAMES
 from gist_mcp.emulator import GistEmulator
 from gist_mcp.server import GistServer, create_server
 from gist_mcp.settings import Settings
-from tests.services import database_url, key_prefix, redis_url  # noqa: F401 - fixtures for every test file
 
 CANARY_KEY = "sk_canary_3f9a1c7e5b2d"
 """The API key every test uses: it must never show up in a result, an error or a log line."""

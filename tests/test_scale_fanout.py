@@ -8,6 +8,7 @@ from pathlib import Path
 import anyio
 import httpx
 import pytest
+from conftest import CANARY_KEY, call, settings_for
 from mcp import Client
 from mcp.types import ResourceUpdatedNotification
 from starlette.applications import Starlette
@@ -18,7 +19,6 @@ from gist_mcp.scale.postgres import PostgresWebhookStore
 from gist_mcp.server import create_server
 from gist_mcp.watch import WebhookHub
 from gist_mcp.webhooks import WebhookSettings
-from tests.conftest import CANARY_KEY, call, settings_for
 
 pytestmark = [
     pytest.mark.anyio,

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from conftest import CANARY_KEY, call, call_error, settings_for
 from mcp import Client, MCPError
 from prometheus_client.parser import text_string_to_metric_families
 from starlette.applications import Starlette
@@ -21,7 +22,6 @@ from gist_mcp.scale.metrics import OTHER, OperationTimer, PrometheusSink, enable
 from gist_mcp.server import create_server
 from gist_mcp.watch import WebhookHub
 from gist_mcp.webhooks import WebhookSettings
-from tests.conftest import CANARY_KEY, call, call_error, settings_for
 
 pytestmark = pytest.mark.anyio
 TOKEN = "metrics-bearer-token-0123456789"

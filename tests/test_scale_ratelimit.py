@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator, Callable
 import anyio
 import httpx
 import pytest
+from conftest import BASE_URL, call
 from mcp import Client
 from pydantic import SecretStr
 
@@ -17,7 +18,6 @@ from gist_mcp.errors import GistConfigError
 from gist_mcp.scale.ratelimit import RedisRateLimiter, workspace_key
 from gist_mcp.server import create_server
 from gist_mcp.settings import Settings
-from tests.conftest import BASE_URL, call
 
 pytestmark = [pytest.mark.anyio, pytest.mark.services]
 

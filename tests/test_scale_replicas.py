@@ -10,10 +10,9 @@ import anyio
 import httpx
 import psycopg
 import pytest
+from conftest import call
 from mcp import Client
-
-from tests.conftest import call
-from tests.replicas import WEBHOOK_TOKEN, Deployment, deployment
+from replica_set import WEBHOOK_TOKEN, Deployment, deployment
 
 pytestmark = [pytest.mark.anyio, pytest.mark.services, pytest.mark.slow]
 
