@@ -346,7 +346,7 @@ def serve_hosted(settings: Settings, args: argparse.Namespace) -> int:
 
     from gist_mcp.hosted.app import SandboxGist, hosted_server
     from gist_mcp.hosted.config import HostedSettings
-    from gist_mcp.hosted.store import SQLiteHostedStore
+    from gist_mcp.hosted.store import SQLiteHostedStore, hosted_store_from_env
     from gist_mcp.hosted.webhooks import WorkspaceWebhooks
     from gist_mcp.http_app import build_http_app, server_config
     from gist_mcp.webhooks.config import WebhookSettings, data_dir_from_env
@@ -359,7 +359,8 @@ def serve_hosted(settings: Settings, args: argparse.Namespace) -> int:
         hosted = sandbox.settings(hosted, settings.base_url)
     data_dir = data_dir_from_env()
     data_dir = data_dir / "sandbox" if sandbox is not None else data_dir  # never mixed with real data
-    store = SQLiteHostedStore.in_dir(data_dir)
+    # PostgreSQL with GIST_MCP_DATABASE_URL, else SQLite; the sandbox's demo logins stay in its own folder.
+    store = SQLiteHostedStore.in_dir(data_dir) if sandbox is not None else hosted_store_from_env(data_dir)
     webhooks = None
     if "webhooks" in settings.toolsets or settings.dynamic_toolsets:
         webhooks = WorkspaceWebhooks(hosted, WebhookSettings.from_env(data_dir_override=data_dir))
@@ -376,10 +377,16 @@ def serve_hosted(settings: Settings, args: argparse.Namespace) -> int:
         stateless=args.stateless,
     )
     logging.getLogger("gist_mcp").warning("Serving hosted MCP on %s/mcp", hosted.public_url)
-    try:
-        uvicorn.Server(server_config(app, host=args.host, port=args.port, log_level=args.log_level.lower())).run()
-    finally:
-        anyio.run(store.close)
+    config = server_config(app, host=args.host, port=args.port, log_level=args.log_level.lower())
+
+    async def run() -> None:
+        # The store closes in the loop that served: a PostgreSQL pool belongs to the loop it opened in.
+        try:
+            await uvicorn.Server(config).serve()
+        finally:
+            await store.close()
+
+    anyio.run(run)
     return 0
 
 

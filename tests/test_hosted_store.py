@@ -1,16 +1,18 @@
-"""The hosted-mode store contract, as a suite every implementation must pass (add a PostgreSQL one to
-`store` below), plus what only the SQLite file has to do (private modes, survives a restart)."""
+"""The hosted-mode store contract, as a suite every implementation must pass (SQLite, and PostgreSQL
+with the services of tests/services.py), plus what only one of them has to do: the SQLite file's
+private modes and restart, PostgreSQL's migration, and the choice between them."""
 
 from __future__ import annotations
 
 import stat
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import anyio
 import pytest
 
-from gist_mcp.hosted.store import HostedStore, Kind, SQLiteHostedStore
+from gist_mcp.errors import GistConfigError
+from gist_mcp.hosted.store import HostedStore, Kind, SQLiteHostedStore, hosted_store_from_env
 
 pytestmark = pytest.mark.anyio
 
@@ -28,9 +30,20 @@ def clock() -> Clock:
     return Clock()
 
 
-@pytest.fixture(params=["sqlite"])
-async def store(request: pytest.FixtureRequest, tmp_path: Path, clock: Clock) -> AsyncIterator[HostedStore]:
-    implementation = SQLiteHostedStore(tmp_path / "data" / "hosted.sqlite3", clock=clock)
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.services)])
+def new_store(request: pytest.FixtureRequest, tmp_path: Path, clock: Clock) -> Callable[[], HostedStore]:
+    """Makes a store: SQLite in a temporary folder, or PostgreSQL in a fresh schema (`database_url`)."""
+    if request.param == "sqlite":
+        return lambda: SQLiteHostedStore(tmp_path / "data" / "hosted.sqlite3", clock=clock)
+    from gist_mcp.scale.hosted import PostgresHostedStore
+
+    url: str = request.getfixturevalue("database_url")
+    return lambda: PostgresHostedStore(url, clock=clock)
+
+
+@pytest.fixture
+async def store(new_store: Callable[[], HostedStore]) -> AsyncIterator[HostedStore]:
+    implementation = new_store()
     try:
         yield implementation
     finally:
@@ -67,6 +80,16 @@ async def test_take_is_single_use_even_when_concurrent(store: HostedStore) -> No
     assert got.count(None) == 4
 
 
+async def test_put_forgets_expired_records_of_every_kind(store: HostedStore, clock: Clock) -> None:
+    await store.put(Kind.PENDING, "old", "x", expires_at=clock.now + 1)
+    await store.put(Kind.CLIENT, "kept", "x")
+    clock.now += 2
+    await store.put(Kind.CLIENT, "new", "y")  # a write deletes what has expired...
+    clock.now -= 2  # ...so even a clock turned back does not bring it back
+    assert await store.get(Kind.PENDING, "old") is None
+    assert await store.get(Kind.CLIENT, "kept") == "x"
+
+
 async def test_drop_owned_removes_only_that_owners_records_of_those_kinds(store: HostedStore) -> None:
     await store.put(Kind.ACCESS, "a1", "x", owner="alice")
     await store.put(Kind.REFRESH, "r1", "x", owner="alice")
@@ -90,3 +113,68 @@ async def test_sqlite_file_is_private_and_survives_a_restart(tmp_path: Path, clo
         assert await second.get(Kind.CLIENT, "c1") == "kept"
     finally:
         await second.close()
+
+
+async def test_two_replicas_share_records_and_a_code_is_taken_by_only_one(
+    new_store: Callable[[], HostedStore],
+) -> None:
+    """Two stores on one database (or one file) are two replicas (or processes): a login begun on one
+    finishes on the other, and of concurrent takes of one code from both, exactly one succeeds."""
+    first, second = new_store(), new_store()
+    try:
+        await first.put(Kind.CLIENT, "c1", "registered")
+        assert await second.get(Kind.CLIENT, "c1") == "registered"
+        await second.put(Kind.ACCESS, "a1", "x", owner="alice")
+        assert await first.drop_owned("alice", (Kind.ACCESS,)) == 1
+        assert await second.get(Kind.ACCESS, "a1") is None
+
+        async def take(replica: HostedStore, key: str, got: list[str | None]) -> None:
+            got.append(await replica.take(Kind.CODE, key))
+
+        for attempt in range(5):
+            await first.put(Kind.CODE, f"code{attempt}", "grant")
+            got: list[str | None] = []
+            async with anyio.create_task_group() as tasks:
+                for replica in (first, second) * 4:
+                    tasks.start_soon(take, replica, f"code{attempt}", got)
+            assert got.count("grant") == 1
+            assert got.count(None) == 7
+    finally:
+        await first.close()
+        await second.close()
+
+
+@pytest.mark.services
+async def test_postgres_hosted_schema_is_a_migrated_component_of_its_own(database_url: str) -> None:
+    import psycopg
+
+    from gist_mcp.scale.hosted import MIGRATIONS, PostgresHostedStore
+
+    replicas = [PostgresHostedStore(database_url) for _ in range(3)]
+    try:
+        async with anyio.create_task_group() as tasks:  # replicas starting together migrate once
+            for replica in replicas:
+                tasks.start_soon(replica.get, Kind.CLIENT, "c1")
+    finally:
+        for replica in replicas:
+            await replica.close()
+    async with await psycopg.AsyncConnection.connect(database_url) as conn:
+        cursor = await conn.execute("SELECT component, version FROM gist_mcp_migrations")
+        assert await cursor.fetchall() == [("hosted", len(MIGRATIONS))]
+
+
+def test_the_database_url_chooses_postgres_and_never_shows(tmp_path: Path) -> None:
+    from gist_mcp.scale.hosted import PostgresHostedStore
+
+    url = "postgresql://gist:s3cret-canary@db.internal/gist"
+    chosen = hosted_store_from_env(tmp_path, {"GIST_MCP_DATABASE_URL": url})
+    assert isinstance(chosen, PostgresHostedStore)
+    assert "s3cret-canary" not in repr(chosen)
+    embedded = hosted_store_from_env(tmp_path, {})
+    assert isinstance(embedded, SQLiteHostedStore)
+    assert embedded.path == tmp_path / "hosted.sqlite3"
+    with pytest.raises(
+        GistConfigError, match="GIST_MCP_DATABASE_URL must be a URL starting with postgresql://"
+    ) as error:
+        hosted_store_from_env(tmp_path, {"GIST_MCP_DATABASE_URL": "mysql://root:s3cret-canary@x/y"})
+    assert "s3cret-canary" not in str(error.value)

@@ -6,17 +6,18 @@ Gist), authorization codes, access and refresh tokens, and each subject's Gist g
 the Gist token, encrypted before it gets here). Codes and tokens are stored under the SHA-256 digest
 of their value, never the value itself (`provider` does this), so a copy of the store lets nobody in.
 
-`HostedStore` is that much and no more, so another backend (PostgreSQL, for several replicas) only has
-to implement five methods over one table. Expired records are never returned, and are deleted as
-writes happen. `SQLiteHostedStore` keeps the table in `GIST_MCP_DATA_DIR/hosted.sqlite3` (directory
-0700, file 0600, like the webhook store); its blocking calls run in a worker thread, one at a time.
+`HostedStore` is that much and no more: five methods over one table. Expired records are never
+returned, and are deleted as writes happen. `SQLiteHostedStore` keeps the table in
+`GIST_MCP_DATA_DIR/hosted.sqlite3` (directory 0700, file 0600, like the webhook store); its blocking
+calls run in a worker thread, one at a time. With `GIST_MCP_DATABASE_URL` set, `hosted_store_from_env`
+picks `scale.hosted.PostgresHostedStore` instead, shared by every replica.
 """
 
 from __future__ import annotations
 
 import sqlite3
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from enum import StrEnum
 from pathlib import Path
 from typing import Protocol, TypeVar
@@ -24,6 +25,7 @@ from typing import Protocol, TypeVar
 import anyio
 import anyio.to_thread
 
+from gist_mcp.environment import Environment, service_url
 from gist_mcp.webhooks.config import private_dir, private_file
 
 T = TypeVar("T")
@@ -183,3 +185,16 @@ class SQLiteHostedStore:
             if self._conn is not None:
                 await anyio.to_thread.run_sync(self._conn.close)
                 self._conn = None
+
+
+def hosted_store_from_env(data_dir: Path, environ: Mapping[str, str] | None = None) -> HostedStore:
+    """PostgreSQL when `GIST_MCP_DATABASE_URL` is set (needs `gist-mcp[scale]`), else `data_dir`'s SQLite file.
+
+    Raises GistConfigError naming the variable when it is not a postgresql:// URL.
+    """
+    url = service_url(Environment(environ), "GIST_MCP_DATABASE_URL", ("postgresql", "postgres"))
+    if url is None:
+        return SQLiteHostedStore.in_dir(data_dir)
+    from gist_mcp.scale.hosted import PostgresHostedStore  # only with the scale extra installed
+
+    return PostgresHostedStore(url)

@@ -4,14 +4,16 @@ Nothing here is imported unless configured (`GIST_MCP_DATABASE_URL`, `GIST_MCP_R
 the drivers come with the `scale` extra (`pip install "gist-mcp[scale]"`). One module per job:
 
 - `migrations`: versioned PostgreSQL schema per component, applied once at start by any replica;
+- `pool`: the one way to connect: a psycopg pool, opened and migrated at start;
 - `postgres`: the webhook store (`webhooks.store.WebhookStore`) in PostgreSQL;
+- `hosted`: hosted mode's store of clients, logins, codes and tokens (`hosted.store.HostedStore`) in
+  PostgreSQL, chosen by `hosted.store.hosted_store_from_env` with the same `GIST_MCP_DATABASE_URL`;
 - `ratelimit`: the Gist rate limit (`_ratelimit.Limiter`) counted in Redis across replicas;
 - `fanout`: webhook arrivals announced to every replica over Redis pub/sub;
 - `events`: the SDK's `EventStore` (SSE resumption) on Redis streams;
 - `metrics`: Prometheus text at `/metrics` from the measurement points in `gist_mcp._probes`.
 
-Hosted mode's token, client and code store (issue 11) belongs in PostgreSQL too: implement its store
-interface in a module here and create its tables with `migrations.migrate(conn, "hosted", MIGRATIONS)`,
-a component of its own beside "webhooks", reading `WebhookSettings.database_url`'s variable
-(`GIST_MCP_DATABASE_URL`) through `environment.service_url`.
+Each PostgreSQL store's schema is a component of its own in `migrations` ("webhooks", "hosted").
+Hosted mode's per-workspace webhook events stay in SQLite files for now (`hosted.webhooks`: the
+PostgreSQL webhook table has no workspace column yet).
 """

@@ -1,10 +1,10 @@
 """Versioned schema migrations for gist-mcp's PostgreSQL tables, applied once at start by any replica.
 
-Each component (the webhook store here; hosted mode's token store can use the same runner with a
-component name of its own) declares its migrations as an ordered tuple: migration N is the tuple's
-N-th entry, a tuple of SQL statements. `gist_mcp_migrations` records which (component, version)
-pairs ran. Replicas starting at once take a transaction-level advisory lock first, so exactly one
-applies each migration and the others see it done; a migration and its record commit together.
+Each component ("webhooks" for the webhook store, "hosted" for hosted mode's store) declares its
+migrations as an ordered tuple: migration N is the tuple's N-th entry, a tuple of SQL statements.
+`gist_mcp_migrations` records which (component, version) pairs ran. Replicas starting at once take a
+transaction-level advisory lock first, so exactly one applies each migration and the others see it
+done; a migration and its record commit together.
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ The same semantics as `SqliteWebhookStore` (the shared suite in tests/test_webho
   the byte total, so the byte cap costs no table scan;
 - listings read through a server-side cursor `LISTING_FETCH_ROWS` rows at a time within the byte budget.
 
-The schema is created and migrated at start by `migrations.migrate` (component "webhooks").
+The pool is opened and the schema created or migrated at start by `pool.open_pool` (component "webhooks").
 """
 
 from __future__ import annotations
@@ -28,9 +28,8 @@ from typing import Any, Unpack, cast
 
 import anyio
 from psycopg import AsyncConnection
-from psycopg_pool import AsyncConnectionPool
 
-from gist_mcp.scale.migrations import migrate
+from gist_mcp.scale.pool import Pool, open_pool
 from gist_mcp.webhooks.events import Accepted, WebhookEvent, accept
 from gist_mcp.webhooks.store import (
     EventPage,
@@ -41,10 +40,6 @@ from gist_mcp.webhooks.store import (
     where,
 )
 
-POOL_SIZE = 10
-"""Connections one replica keeps at most (deliveries, listings and waiters share them)."""
-OPEN_TIMEOUT = 30.0
-"""Seconds `open` waits for the database before failing (the replica then does not start)."""
 LISTING_FETCH_ROWS = 2
 """Rows a listing fetches per round trip: at most twice MAX_EVENT_BYTES held beyond the page itself."""
 INSERT_LOCK = 0x6769_7374_7768_6B01
@@ -90,23 +85,18 @@ class PostgresWebhookStore(PolledStore):
     def __init__(self, url: str, **options: Unpack[StoreOptions]) -> None:
         super().__init__(**options)
         self._url = url  # may carry a password: never in a repr, log or error
-        self._pool: AsyncConnectionPool[AsyncConnection[tuple[Any, ...]]] | None = None
+        self._pool: Pool | None = None
 
     def __repr__(self) -> str:
         return "PostgresWebhookStore(<GIST_MCP_DATABASE_URL>)"
 
     async def open(self) -> None:
         """Connect, create or migrate the schema, apply retention."""
-        pool: AsyncConnectionPool[AsyncConnection[tuple[Any, ...]]] = AsyncConnectionPool(
-            self._url, min_size=1, max_size=POOL_SIZE, open=False, kwargs={"autocommit": True}
-        )
-        await pool.open(wait=True, timeout=OPEN_TIMEOUT)
+        pool = await open_pool(self._url, "webhooks", MIGRATIONS)
         try:
-            async with pool.connection() as conn:
-                await migrate(conn, "webhooks", MIGRATIONS)
-                async with conn.transaction():
-                    await conn.execute("SELECT pg_advisory_xact_lock(%s)", (INSERT_LOCK,))
-                    await self._prune(conn, self._now_ms())
+            async with pool.connection() as conn, conn.transaction():
+                await conn.execute("SELECT pg_advisory_xact_lock(%s)", (INSERT_LOCK,))
+                await self._prune(conn, self._now_ms())
         except BaseException:
             await pool.close()
             raise
@@ -118,7 +108,7 @@ class PostgresWebhookStore(PolledStore):
         if pool is not None:
             await pool.close()
 
-    def _open_pool(self) -> AsyncConnectionPool[AsyncConnection[tuple[Any, ...]]]:
+    def _open_pool(self) -> Pool:
         if self._pool is None:
             raise RuntimeError("PostgresWebhookStore is not open")
         return self._pool
@@ -159,9 +149,7 @@ class PostgresWebhookStore(PolledStore):
             await self._stored_new()
         return row_event(row), inserted
 
-    async def _insert(
-        self, pool: AsyncConnectionPool[AsyncConnection[tuple[Any, ...]]], event: Accepted, received_ms: int
-    ) -> tuple[_Row, bool]:
+    async def _insert(self, pool: Pool, event: Accepted, received_ms: int) -> tuple[_Row, bool]:
         """One insert transaction: the stored row (the new one, or the first copy) and whether it is new.
 
         Retention always keeps the newest event (max_events >= 1, max_bytes >= MAX_EVENT_BYTES, and it
