@@ -24,6 +24,7 @@ from mcp.types import Tool as MCPTool
 from pydantic import BaseModel
 
 from gist_mcp._http import deadline_scope
+from gist_mcp._json import JSON, JSONObject
 from gist_mcp._schema import input_schema, output_schema
 from gist_mcp.catalog import Operation, ToolContext, not_found_hint
 from gist_mcp.errors import GistDeadlineError, GistError, NotFoundError
@@ -79,7 +80,7 @@ def schema_fingerprint() -> str:
     return digest.hexdigest()
 
 
-def tool_snapshot(operations: Iterable[Operation]) -> dict[str, Any]:
+def tool_snapshot(operations: Iterable[Operation]) -> JSONObject:
     """What SNAPSHOT holds: the fingerprint it was made for, and each operation's tools/list entry as JSON."""
     return {
         "fingerprint": schema_fingerprint(),
@@ -91,10 +92,10 @@ def tool_snapshot(operations: Iterable[Operation]) -> dict[str, Any]:
 
 
 @functools.cache
-def _snapshot() -> dict[str, Any]:
+def _snapshot() -> JSONObject:
     """The snapshot's entries when it matches the code; empty (with a warning) when stale or missing."""
     try:
-        data = json.loads(SNAPSHOT.read_text(encoding="utf-8"))
+        data: JSON = json.loads(SNAPSHOT.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         data = {}
     if not isinstance(data, dict) or data.get("fingerprint") != schema_fingerprint():

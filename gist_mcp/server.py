@@ -18,7 +18,7 @@ the calling client as `notifications/message`, at that client's level (`_sdk.Ses
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncGenerator, Iterable
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -61,7 +61,7 @@ if TYPE_CHECKING:
 
 
 @asynccontextmanager
-async def _lifespan(server: MCPServer[Any]) -> AsyncIterator[None]:
+async def _lifespan(server: MCPServer[Any]) -> AsyncGenerator[None, None]:
     """Run the webhook hub while a session runs; the last session out closes the shared Gist client.
 
     Every session enters the lifespan (each in-memory `Client(server)` does), and they all share one

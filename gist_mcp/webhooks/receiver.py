@@ -17,7 +17,7 @@ import hashlib
 import hmac
 import json
 import logging
-from collections.abc import Iterator
+from collections.abc import Generator
 from typing import Any
 
 import anyio
@@ -126,7 +126,7 @@ def receiver_routes(store: WebhookStore, settings: WebhookSettings) -> list[Rout
 
 
 @contextlib.contextmanager
-def hide_token_in_access_log(token: str) -> Iterator[None]:
+def hide_token_in_access_log(token: str) -> Generator[None, None, None]:
     """Mask `token` in uvicorn's access log (its lines carry the request path) while the block runs."""
 
     def redact(record: logging.LogRecord) -> bool:
