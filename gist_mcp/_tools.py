@@ -26,14 +26,14 @@ from pydantic import BaseModel
 from gist_mcp._http import deadline_scope
 from gist_mcp._json import JSON, JSONObject
 from gist_mcp._schema import input_schema, output_schema
-from gist_mcp.catalog import Operation, ToolContext, not_found_hint
+from gist_mcp.catalog import AnyOperation, ToolContext, not_found_hint
 from gist_mcp.errors import GistDeadlineError, GistError, NotFoundError
 
 logger = logging.getLogger("gist_mcp.tools")
 T = TypeVar("T")
 
 
-def mcp_tool(op: Operation) -> MCPTool:
+def mcp_tool(op: AnyOperation) -> MCPTool:
     """The tools/list entry of an operation: its lean schemas and all four hints."""
     return MCPTool(
         name=op.name,
@@ -59,7 +59,7 @@ _SCHEMA_SOURCES = ("_tools.py", "_schema.py", "catalog")
 """What shapes a tools/list entry, relative to the package: this module, the schema leaner, the catalogue."""
 
 
-def snapshot_key(op: Operation) -> str:
+def snapshot_key(op: AnyOperation) -> str:
     """The snapshot key of an operation (the read-only api_request shares its name, not its input)."""
     return f"{op.name}:{op.input.__name__}"
 
@@ -80,7 +80,7 @@ def schema_fingerprint() -> str:
     return digest.hexdigest()
 
 
-def tool_snapshot(operations: Iterable[Operation]) -> JSONObject:
+def tool_snapshot(operations: Iterable[AnyOperation]) -> JSONObject:
     """What SNAPSHOT holds: the fingerprint it was made for, and each operation's tools/list entry as JSON."""
     return {
         "fingerprint": schema_fingerprint(),
@@ -109,7 +109,7 @@ def _snapshot() -> JSONObject:
     return tools if isinstance(tools, dict) else {}
 
 
-def advertised_tools(operations: Iterable[Operation]) -> list[MCPTool]:
+def advertised_tools(operations: Iterable[AnyOperation]) -> list[MCPTool]:
     """The tools/list entries of `operations`, from the snapshot when it is current, else built now."""
     snapshot = _snapshot()
     return [
@@ -123,7 +123,7 @@ def compact_json(data: Any) -> str:
     return json.dumps(data, separators=(",", ":"), ensure_ascii=False)
 
 
-async def execute(op: Operation, context: ToolContext, arguments: dict[str, Any]) -> BaseModel:
+async def execute(op: AnyOperation, context: ToolContext, arguments: dict[str, Any]) -> BaseModel:
     """Validate `arguments`, run `op` within the call deadline, and return its result model.
 
     Raises:
@@ -165,7 +165,7 @@ def _with_hint(error: GistError, hint: str) -> GistError:
     return error
 
 
-async def call_operation(op: Operation, context: ToolContext, arguments: dict[str, Any]) -> CallToolResult:
+async def call_operation(op: AnyOperation, context: ToolContext, arguments: dict[str, Any]) -> CallToolResult:
     """Run a tool call: its result as structuredContent plus the same compact JSON as text.
 
     Raises:

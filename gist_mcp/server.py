@@ -50,7 +50,7 @@ from pydantic import AnyUrl
 from gist_mcp import __version__, _sdk, confirm, prompts, resources, views
 from gist_mcp._http import GistClient, Sleep
 from gist_mcp._tools import advertised_tools, call_operation
-from gist_mcp.catalog import CATALOG, TOOLSETS, Operation, ToolContext, resources_of, select
+from gist_mcp.catalog import CATALOG, TOOLSETS, AnyOperation, ToolContext, resources_of, select
 from gist_mcp.catalog import dynamic as dynamic_toolsets
 from gist_mcp.catalog._operation import Progress
 from gist_mcp.settings import Settings
@@ -155,7 +155,7 @@ class GistServer(MCPServer[None]):
         operations = select(self.enabled, self.gist_settings.read_only)
         if self.gist_settings.dynamic_toolsets:
             operations += dynamic_toolsets.OPERATIONS
-        self.operations: dict[str, Operation] = {op.name: op for op in operations}
+        self.operations: dict[str, AnyOperation] = {op.name: op for op in operations}
         self._tools = views.bind(advertised_tools(operations))
         served = self.enabled if self.webhooks is not None else self.enabled - {"webhooks"}
         self._resources = resources_of(served)

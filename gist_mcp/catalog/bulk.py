@@ -18,7 +18,7 @@ from pydantic import BaseModel, Field, model_validator
 
 from gist_mcp._http import remaining
 from gist_mcp.catalog._operation import Operation, ToolContext
-from gist_mcp.catalog._shapes import Input, _text, optional, unwrap
+from gist_mcp.catalog._shapes import Input, as_text, optional, unwrap
 from gist_mcp.catalog._toolset import Toolset
 from gist_mcp.catalog.contacts import UserFields
 from gist_mcp.errors import GistError, NotFoundError
@@ -148,8 +148,8 @@ def read_failures(raw: dict[str, Any], offset: int = 0) -> list[RecordFailure]:
         failures.append(
             RecordFailure(
                 index=None if index is None else index + offset,
-                email=_text(item.get("email")),
-                user_id=_text(item.get("user_id")),
+                email=as_text(item.get("email")),
+                user_id=as_text(item.get("user_id")),
                 message=str(message),
             )
         )
@@ -320,7 +320,7 @@ async def get_import_status(ctx: ToolContext, args: GetImportStatusInput) -> Imp
     return ImportStatus(
         batch_id=args.batch_id,
         status=status,
-        gist_status=_text(raw.get("status") or raw.get("state")),
+        gist_status=as_text(raw.get("status") or raw.get("state")),
         total=_count(raw.get("total")),
         succeeded=_count(raw.get("succeeded") or raw.get("processed")),
         failed=failed,

@@ -22,8 +22,8 @@ from gist_mcp.catalog._shapes import (
     CustomProperties,
     Deleted,
     Input,
-    _text,
     as_int,
+    as_text,
     iso,
     optional,
     tag_names,
@@ -105,11 +105,11 @@ def _conversation_fields(raw: dict[str, Any]) -> dict[str, Any]:
     props = raw.get("custom_properties")
     return {
         "id": as_int(raw.get("id")) or 0,
-        "state": _text(raw.get("state")),
-        "title": _text(raw.get("title")),
+        "state": as_text(raw.get("state")),
+        "title": as_text(raw.get("title")),
         "contact_id": as_int(person.get("id", raw.get("contact_id"))),
-        "contact_email": _text(person.get("email")),
-        "contact_name": _text(person.get("name") or person.get("full_name")),
+        "contact_email": as_text(person.get("email")),
+        "contact_name": as_text(person.get("name") or person.get("full_name")),
         "assignee": Assignee.from_gist(raw),
         "priority": _priority(raw),
         "tags": tag_names(raw.get("tags")),
@@ -136,11 +136,11 @@ class Message(BaseModel):
         who: dict[str, Any] = author if isinstance(author, dict) else {}
         return cls(
             id=as_int(raw.get("id")) or 0,
-            body=_text(raw.get("body")),
-            author_type=_text(who.get("type") or raw.get("author_type")),
+            body=as_text(raw.get("body")),
+            author_type=as_text(who.get("type") or raw.get("author_type")),
             author_id=as_int(who.get("id", raw.get("author_id"))),
-            author_name=_text(who.get("name")),
-            message_type=_text(raw.get("message_type")),
+            author_name=as_text(who.get("name")),
+            message_type=as_text(raw.get("message_type")),
             created_at=iso(raw.get("created_at")),
         )
 
@@ -465,7 +465,7 @@ async def count_conversations(ctx: ToolContext, args: CountInput) -> Conversatio
     for item in (i for i in listed if isinstance(i, dict)):
         total, by_state = _state_counts(item.get("conversation_count", item.get("count")))
         group_id = as_int(item.get("id", item.get(f"{args.by}_id")))
-        groups.append(CountGroup(id=group_id, name=_text(item.get("name")), conversations=total, by_state=by_state))
+        groups.append(CountGroup(id=group_id, name=as_text(item.get("name")), conversations=total, by_state=by_state))
     return ConversationCounts(by=args.by, groups=groups)
 
 

@@ -14,7 +14,7 @@ from pydantic import BaseModel, Field
 
 from gist_mcp.catalog._listing import Listing, Paged
 from gist_mcp.catalog._operation import Operation, ToolContext
-from gist_mcp.catalog._shapes import Input, PropertyValue, _text, as_bool, iso, optional, unwrap
+from gist_mcp.catalog._shapes import Input, PropertyValue, as_bool, as_text, gist_id, iso, optional, unwrap
 from gist_mcp.catalog._toolset import Toolset
 from gist_mcp.errors import NotFoundError
 
@@ -48,8 +48,8 @@ class FormField(BaseModel):
         required = raw.get("required")
         return cls(
             name=str(name),
-            label=_text(raw.get("label") or raw.get("title")),
-            type=_text(raw.get("type") or raw.get("field_type")),
+            label=as_text(raw.get("label") or raw.get("title")),
+            type=as_text(raw.get("type") or raw.get("field_type")),
             required=None if required is None else as_bool(required),
         )
 
@@ -68,10 +68,10 @@ class Form(BaseModel):
     def from_gist(cls, raw: dict[str, Any]) -> Self:
         fields = raw.get("fields")
         return cls(
-            id=int(raw.get("id") or 0),
+            id=gist_id(raw.get("id")),
             title=str(raw.get("title") or raw.get("name") or ""),
-            form_type=_text(raw.get("form_type") or raw.get("type")),
-            status=_text(raw.get("status")),
+            form_type=as_text(raw.get("form_type") or raw.get("type")),
+            status=as_text(raw.get("status")),
             fields=[FormField.from_gist(f) for f in fields] if isinstance(fields, list) else [],
             created_at=iso(raw.get("created_at")),
         )
@@ -98,7 +98,7 @@ class Submission(BaseModel):
             id=raw.get("id"),
             form_id=_whole(raw.get("form_id")),
             contact_id=_whole(raw.get("contact_id") or contact.get("id")),
-            email=_text(raw.get("email") or contact.get("email") or values.get("email")),
+            email=as_text(raw.get("email") or contact.get("email") or values.get("email")),
             fields=values,
             submitted_at=iso(raw.get("created_at") or raw.get("submitted_at")),
         )

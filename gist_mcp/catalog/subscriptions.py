@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field
 
 from gist_mcp.catalog._listing import Listing, Paged
 from gist_mcp.catalog._operation import Operation, ToolContext
-from gist_mcp.catalog._shapes import ContactRef, Input, _text, optional, unwrap
+from gist_mcp.catalog._shapes import ContactRef, Input, as_text, gist_id, optional, unwrap
 from gist_mcp.catalog._toolset import Toolset
 from gist_mcp.catalog.contacts import email_or_user_id
 from gist_mcp.errors import NotFoundError
@@ -41,10 +41,10 @@ class SubscriptionType(BaseModel):
     @classmethod
     def from_gist(cls, raw: dict[str, Any]) -> Self:
         return cls(
-            id=int(raw.get("id") or 0),
+            id=gist_id(raw.get("id")),
             name=str(raw.get("name") or ""),
-            description=_text(raw.get("description")),
-            status=_text(raw.get("status")),
+            description=as_text(raw.get("description")),
+            status=as_text(raw.get("status")),
             display_order=_number(raw.get("display_order")),
             contact_count=_number(raw.get("contact_count")),
         )

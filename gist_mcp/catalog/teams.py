@@ -12,7 +12,7 @@ from pydantic import BaseModel
 
 from gist_mcp.catalog._listing import Listing, Paged
 from gist_mcp.catalog._operation import Operation, ToolContext
-from gist_mcp.catalog._shapes import _text, as_bool, as_int, id_list, iso, optional
+from gist_mcp.catalog._shapes import as_bool, as_int, as_text, id_list, iso, optional
 from gist_mcp.catalog._toolset import Resource, Toolset
 
 NOT_FOUND_HINT = "Find teammate ids with list_teammates (and team ids with list_teams)."
@@ -34,7 +34,7 @@ class Team(BaseModel):
             id=as_int(raw.get("id")) or 0,
             name=str(raw.get("name") or ""),
             teammate_ids=id_list(raw.get("teammate_ids") or raw.get("teammates")),
-            emoji=_text(raw.get("emoji")),
+            emoji=as_text(raw.get("emoji")),
             created_at=iso(raw.get("created_at")),
         )
 
@@ -58,10 +58,10 @@ class Teammate(BaseModel):
 
         return cls(
             id=as_int(raw.get("id")) or 0,
-            name=_text(raw.get("name")),
-            email=_text(raw.get("email")),
+            name=as_text(raw.get("name")),
+            email=as_text(raw.get("email")),
             team_ids=id_list(raw.get("team_ids") or raw.get("teams")),
-            agent_status=_text(raw.get("agent_status")),
+            agent_status=as_text(raw.get("agent_status")),
             away_mode_enabled=flag("away_mode_enabled"),
             has_inbox_seat=flag("has_inbox_seat"),
             last_active_at=iso(raw.get("last_active_on") or raw.get("last_active_at")),
