@@ -14,7 +14,7 @@ from typing import Annotated, Any, ClassVar, Literal, Self, cast
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema, model_validator
 
-from gist_mcp._json import JSON, JSONObject
+from gist_mcp._json import JSON, JSONObject, as_object
 
 
 class Input(BaseModel):
@@ -192,6 +192,11 @@ def gist_id(value: JSON) -> int:
     return int(value or 0)
 
 
+def loose_id(value: JSON) -> int | str | None:
+    """An id Gist sends as a number or as a string (events, submissions), kept as sent; anything else as text."""
+    return value if value is None or isinstance(value, int | str) else str(value)
+
+
 def as_int(value: JSON) -> int | None:
     """A Gist number sent as an integer or a digit string; None for anything else."""
     if isinstance(value, int) and not isinstance(value, bool):
@@ -299,7 +304,7 @@ class Contact(ContactSummary):
     @classmethod
     def from_gist(cls, raw: JSONObject) -> Self:
         location_data = raw.get("location_data")
-        location: dict[str, Any] = location_data if isinstance(location_data, dict) else {}
+        location = as_object(location_data) or {}
         place = ", ".join(str(p) for p in (location.get("city_name"), location.get("country_name")) if p)
         props = raw.get("custom_properties")
         return cls(
@@ -400,9 +405,8 @@ class Event(BaseModel):
     def from_gist(cls, raw: JSONObject) -> Self:
         props = raw.get("properties")
         contact = raw.get("contact_id") or raw.get("id_of_contact")
-        event_id = raw.get("id")
         return cls(
-            id=event_id if event_id is None or isinstance(event_id, int | str) else str(event_id),
+            id=loose_id(raw.get("id")),
             name=str(raw.get("name") or raw.get("event_name") or ""),
             contact_id=int(contact) if isinstance(contact, int | str) and str(contact).isdigit() else None,
             email=as_text(raw.get("email")),

@@ -11,6 +11,7 @@ from typing import Any, Self
 
 from pydantic import BaseModel, Field
 
+from gist_mcp._json import JSONObject, as_object
 from gist_mcp.catalog._listing import Listing, Paged
 from gist_mcp.catalog._operation import Operation, ToolContext
 from gist_mcp.catalog._shapes import ContactRef, Input, as_text, gist_id, optional, unwrap
@@ -39,7 +40,7 @@ class SubscriptionType(BaseModel):
     contact_count: int | None = optional("Contacts subscribed.")
 
     @classmethod
-    def from_gist(cls, raw: dict[str, Any]) -> Self:
+    def from_gist(cls, raw: JSONObject) -> Self:
         return cls(
             id=gist_id(raw.get("id")),
             name=str(raw.get("name") or ""),
@@ -81,7 +82,7 @@ async def set_subscription(ctx: ToolContext, args: SetSubscriptionInput) -> Subs
         response = await ctx.gist.request("POST", f"subscription_types/{args.subscription_type_id}", json_body=body)
     except NotFoundError as error:
         raise error.with_hint(NOT_FOUND_HINT) from None
-    data = response.data if isinstance(response.data, dict) else {}
+    data = as_object(response.data) or {}
     raw = unwrap(data, "subscription_type") if isinstance(data.get("subscription_type"), dict) else None
     return SubscriptionChange(
         subscription_type_id=args.subscription_type_id,

@@ -6,10 +6,11 @@ Their ids are what the conversations toolset takes: `teammate_id` (who acts) and
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Self
+from typing import Self
 
 from pydantic import BaseModel
 
+from gist_mcp._json import JSONObject
 from gist_mcp.catalog._listing import Listing, Paged
 from gist_mcp.catalog._operation import Operation, ToolContext
 from gist_mcp.catalog._shapes import as_bool, as_int, as_text, id_list, iso, optional
@@ -29,7 +30,7 @@ class Team(BaseModel):
     created_at: str | None = optional()
 
     @classmethod
-    def from_gist(cls, raw: dict[str, Any]) -> Self:
+    def from_gist(cls, raw: JSONObject) -> Self:
         return cls(
             id=as_int(raw.get("id")) or 0,
             name=str(raw.get("name") or ""),
@@ -52,7 +53,7 @@ class Teammate(BaseModel):
     last_active_at: str | None = optional()
 
     @classmethod
-    def from_gist(cls, raw: dict[str, Any]) -> Self:
+    def from_gist(cls, raw: JSONObject) -> Self:
         def flag(key: str) -> bool | None:
             return None if raw.get(key) is None else as_bool(raw.get(key))
 
