@@ -80,7 +80,7 @@ def schema_fingerprint() -> str:
     return digest.hexdigest()
 
 
-def tool_snapshot(operations: Iterable[AnyOperation]) -> JSONObject:
+def tool_snapshot(operations: Iterable[AnyOperation]) -> dict[str, Any]:
     """What SNAPSHOT holds: the fingerprint it was made for, and each operation's tools/list entry as JSON."""
     return {
         "fingerprint": schema_fingerprint(),
