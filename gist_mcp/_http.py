@@ -462,6 +462,7 @@ def _already_clean(data: JSON, secret: str | None) -> bool:
 
 
 def _clean_text(text: str, secret: str | None) -> str:
+    """A string value or object key: lone surrogates as U+FFFD, the secret redacted."""
     return redact(_SURROGATE.sub("\ufffd", text), secret)
 
 
