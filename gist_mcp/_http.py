@@ -21,7 +21,7 @@ import math
 import random
 import re
 import time
-from collections.abc import Awaitable, Callable, Iterator, Mapping
+from collections.abc import Awaitable, Callable, Generator, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -31,6 +31,7 @@ import anyio
 import httpx
 
 from gist_mcp import __version__, _probes
+from gist_mcp._json import JSON, JSONArray, JSONObject
 from gist_mcp._ratelimit import Limiter, RateLimiter
 from gist_mcp.errors import (
     AuthenticationError,
@@ -91,7 +92,7 @@ class GistResponse:
     """A successful answer: the status and the parsed JSON body (None when empty)."""
 
     status: int
-    data: Any
+    data: JSON
 
 
 def page_number(url: object) -> int | None:
@@ -118,18 +119,19 @@ def _retry_after(response: httpx.Response) -> float | None:
     return max(0.0, parsed.timestamp() - time.time())
 
 
-def gist_message(data: Any, fallback: str) -> str:
+def gist_message(data: JSON, fallback: str) -> str:
     """Gist's own error text: `errors[0].message`, a flat `message`, or a short excerpt of the body."""
     if isinstance(data, dict):
         errors = data.get("errors")
         if isinstance(errors, list) and errors and isinstance(errors[0], dict):
-            first: dict[str, Any] = errors[0]
+            first = errors[0]
             message = first.get("message") or first.get("code")
             if message:
                 return str(message)
         for key in ("message", "error", "code"):
-            if isinstance(data.get(key), str) and data[key]:
-                return data[key]
+            value = data.get(key)
+            if isinstance(value, str) and value:
+                return value
     return fallback
 
 
@@ -147,7 +149,7 @@ def error_for(status: int, method: str, path: str, message: str, retry_after: fl
 
 
 @contextlib.contextmanager
-def deadline_scope(seconds: float) -> Iterator[float]:
+def deadline_scope(seconds: float) -> Generator[float, None, None]:
     """Give every request made inside (child tasks included) a shared absolute deadline."""
     deadline = anyio.current_time() + seconds
     token = _deadline.set(deadline)
@@ -398,7 +400,7 @@ class UnusableJSONError(ValueError):
     """A body that is not JSON, or JSON no answer can carry (too deep, absurd numbers)."""
 
 
-def clean_json(body: bytes, secret: str | None = None) -> Any:
+def clean_json(body: bytes, secret: str | None = None) -> JSON:
     """Parse Gist's body into JSON that every MCP transport can encode, with `secret` redacted.
 
     Lone UTF-16 surrogates (`"\\ud800"`) become U+FFFD, non-finite numbers (`1e400`, `NaN`) become
@@ -412,7 +414,7 @@ def clean_json(body: bytes, secret: str | None = None) -> Any:
     if not body.strip():
         return None
     try:
-        data = json.loads(body, parse_int=_bounded_int, parse_constant=lambda _: None)
+        data: JSON = json.loads(body, parse_int=_bounded_int, parse_constant=lambda _: None)
     except RecursionError:
         raise UnusableJSONError(f"is nested deeper than {MAX_JSON_DEPTH} levels") from None
     except UnusableJSONError:
@@ -431,7 +433,7 @@ def _bounded_int(text: str) -> int:
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
-def _already_clean(data: Any, secret: str | None) -> bool:
+def _already_clean(data: JSON, secret: str | None) -> bool:
     """Whether `_clean` would return `data` unchanged: the common case, proved with C-speed passes only.
 
     `_clean` visits every value in Python (about three quarters of the CPU a 1,000-contact listing
@@ -446,7 +448,7 @@ def _already_clean(data: Any, secret: str | None) -> bool:
         return False
     if _SURROGATE.search(text) or (secret and json.dumps(secret, ensure_ascii=False)[1:-1] in text):
         return False
-    level = [data] if isinstance(data, dict | list) else []
+    level: list[JSONObject | JSONArray] = [data] if isinstance(data, dict | list) else []
     for _ in range(MAX_JSON_DEPTH):
         if not level:
             return True
@@ -459,9 +461,14 @@ def _already_clean(data: Any, secret: str | None) -> bool:
     return not level
 
 
-def _clean(value: Any, secret: str | None, depth: int) -> Any:
+def _clean_text(text: str, secret: str | None) -> str:
+    """A string value or object key: lone surrogates as U+FFFD, the secret redacted."""
+    return redact(_SURROGATE.sub("\ufffd", text), secret)
+
+
+def _clean(value: JSON, secret: str | None, depth: int) -> JSON:
     if isinstance(value, str):
-        return redact(_SURROGATE.sub("\ufffd", value), secret)
+        return _clean_text(value, secret)
     if isinstance(value, float):
         return value if math.isfinite(value) else None
     if isinstance(value, list | dict):
@@ -469,7 +476,7 @@ def _clean(value: Any, secret: str | None, depth: int) -> Any:
             raise UnusableJSONError(f"is nested deeper than {MAX_JSON_DEPTH} levels")
         if isinstance(value, list):
             return [_clean(item, secret, depth + 1) for item in value]
-        return {_clean(k, secret, depth): _clean(v, secret, depth + 1) for k, v in value.items()}
+        return {_clean_text(k, secret): _clean(v, secret, depth + 1) for k, v in value.items()}
     return value
 
 

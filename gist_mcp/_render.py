@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from gist_mcp._tools import tool_snapshot
-from gist_mcp.catalog import CATALOG, DEFAULT_TOOLSETS, TOOLSET_NAMES, TOOLSETS, VARIANTS, Operation
+from gist_mcp.catalog import CATALOG, DEFAULT_TOOLSETS, TOOLSET_NAMES, TOOLSETS, VARIANTS, AnyOperation
 
 TOOLS_MARKERS = ("<!-- BEGIN TOOLS -->", "<!-- END TOOLS -->")
 TOOLSETS_MARKERS = ("<!-- BEGIN TOOLSETS -->", "<!-- END TOOLSETS -->")
@@ -34,11 +34,11 @@ def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
-def _hints(op: Operation) -> tuple[str, str]:
+def _hints(op: AnyOperation) -> tuple[str, str]:
     return ("yes" if op.read_only else "", "yes" if op.destructive else "")
 
 
-def render_tools_table(operations: Sequence[Operation] = CATALOG) -> str:
+def render_tools_table(operations: Sequence[AnyOperation] = CATALOG) -> str:
     """The Markdown table of every tool, in catalogue order."""
     lines = [
         "| tool | toolset | what it does | Gist call | read-only | destructive |",
@@ -69,7 +69,7 @@ def toolsets_help() -> str:
     return f"Comma-separated toolsets: default, all, or any of {names}. Empty means default ({default})."
 
 
-def render_manifest_tools(operations: Sequence[Operation] = CATALOG) -> list[dict[str, str]]:
+def render_manifest_tools(operations: Sequence[AnyOperation] = CATALOG) -> list[dict[str, str]]:
     """manifest.json's `tools`: name and summary of every tool (toolsets may hide some at runtime)."""
     return [{"name": op.name, "description": first_sentence(op.description)} for op in operations]
 

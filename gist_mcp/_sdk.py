@@ -33,7 +33,7 @@ import contextlib
 import contextvars
 import logging
 import weakref
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, Callable
 from contextlib import asynccontextmanager
 from typing import Any, get_args
 
@@ -112,7 +112,7 @@ class Subscriptions:
 
     def subscribed(self) -> set[str]:
         """Every URI some connected client subscribed to."""
-        return set().union(*self._uris.values())
+        return set[str]().union(*self._uris.values())
 
     async def notify_updated(self, uri: str) -> None:
         """Tell every subscriber of `uri` it changed: handshake-era clients and 2026-07-28 listen streams."""
@@ -152,7 +152,7 @@ class SessionLog(logging.Handler):
     def threshold(self, ctx: Any) -> LoggingLevel | None:
         """The least severe level the request's client receives, or None when it receives none."""
         if is_modern(ctx.session.protocol_version):
-            requested = (ctx.meta or {}).get(LOG_LEVEL_META_KEY)
+            requested = ctx.meta.get(LOG_LEVEL_META_KEY) if ctx.meta else None
             return requested if requested in MCP_LEVELS else None
         return self._levels.get(ctx.session._connection, DEFAULT_SESSION_LOG_LEVEL)
 
@@ -165,7 +165,7 @@ class SessionLog(logging.Handler):
             sink.send_nowait(record)
 
     @asynccontextmanager
-    async def forwarding(self, context: Any | None, secret: str | None = None) -> AsyncIterator[None]:
+    async def forwarding(self, context: Any | None, secret: str | None = None) -> AsyncGenerator[None, None]:
         """While the block runs, send its `gist_mcp` log records to the client of `context` (an
         `MCPServer` Context; none outside a request) at that client's level.
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import os
 import socket
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncGenerator, Generator
 from typing import Literal
 
 import anyio
@@ -45,7 +45,7 @@ class _EmbeddedServer(uvicorn.Server):
     """A uvicorn server that leaves signal handling to the process it runs in (an MCP server, a test)."""
 
     @contextlib.contextmanager
-    def capture_signals(self) -> Iterator[None]:
+    def capture_signals(self) -> Generator[None, None, None]:
         yield
 
 
@@ -58,7 +58,7 @@ async def serve_asgi(
     sock: socket.socket | None = None,
     lifespan: Literal["on", "off"] = "off",
     shutdown_grace: int = 1,
-) -> AsyncIterator[str]:
+) -> AsyncGenerator[str, None]:
     """Serve an ASGI app with uvicorn for the duration of the block; yields its base URL.
 
     It serves on `sock` when given (from `listen`, closed on exit), else on a new socket for

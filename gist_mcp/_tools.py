@@ -24,15 +24,16 @@ from mcp.types import Tool as MCPTool
 from pydantic import BaseModel
 
 from gist_mcp._http import deadline_scope
+from gist_mcp._json import JSON, JSONObject
 from gist_mcp._schema import input_schema, output_schema
-from gist_mcp.catalog import Operation, ToolContext, not_found_hint
+from gist_mcp.catalog import AnyOperation, ToolContext, not_found_hint
 from gist_mcp.errors import GistDeadlineError, GistError, NotFoundError
 
 logger = logging.getLogger("gist_mcp.tools")
 T = TypeVar("T")
 
 
-def mcp_tool(op: Operation) -> MCPTool:
+def mcp_tool(op: AnyOperation) -> MCPTool:
     """The tools/list entry of an operation: its lean schemas and all four hints."""
     return MCPTool(
         name=op.name,
@@ -58,7 +59,7 @@ _SCHEMA_SOURCES = ("_tools.py", "_schema.py", "catalog")
 """What shapes a tools/list entry, relative to the package: this module, the schema leaner, the catalogue."""
 
 
-def snapshot_key(op: Operation) -> str:
+def snapshot_key(op: AnyOperation) -> str:
     """The snapshot key of an operation (the read-only api_request shares its name, not its input)."""
     return f"{op.name}:{op.input.__name__}"
 
@@ -79,7 +80,7 @@ def schema_fingerprint() -> str:
     return digest.hexdigest()
 
 
-def tool_snapshot(operations: Iterable[Operation]) -> dict[str, Any]:
+def tool_snapshot(operations: Iterable[AnyOperation]) -> dict[str, Any]:
     """What SNAPSHOT holds: the fingerprint it was made for, and each operation's tools/list entry as JSON."""
     return {
         "fingerprint": schema_fingerprint(),
@@ -91,10 +92,10 @@ def tool_snapshot(operations: Iterable[Operation]) -> dict[str, Any]:
 
 
 @functools.cache
-def _snapshot() -> dict[str, Any]:
+def _snapshot() -> JSONObject:
     """The snapshot's entries when it matches the code; empty (with a warning) when stale or missing."""
     try:
-        data = json.loads(SNAPSHOT.read_text(encoding="utf-8"))
+        data: JSON = json.loads(SNAPSHOT.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         data = {}
     if not isinstance(data, dict) or data.get("fingerprint") != schema_fingerprint():
@@ -108,7 +109,7 @@ def _snapshot() -> dict[str, Any]:
     return tools if isinstance(tools, dict) else {}
 
 
-def advertised_tools(operations: Iterable[Operation]) -> list[MCPTool]:
+def advertised_tools(operations: Iterable[AnyOperation]) -> list[MCPTool]:
     """The tools/list entries of `operations`, from the snapshot when it is current, else built now."""
     snapshot = _snapshot()
     return [
@@ -122,7 +123,7 @@ def compact_json(data: Any) -> str:
     return json.dumps(data, separators=(",", ":"), ensure_ascii=False)
 
 
-async def execute(op: Operation, context: ToolContext, arguments: dict[str, Any]) -> BaseModel:
+async def execute(op: AnyOperation, context: ToolContext, arguments: dict[str, Any]) -> BaseModel:
     """Validate `arguments`, run `op` within the call deadline, and return its result model.
 
     Raises:
@@ -164,7 +165,7 @@ def _with_hint(error: GistError, hint: str) -> GistError:
     return error
 
 
-async def call_operation(op: Operation, context: ToolContext, arguments: dict[str, Any]) -> CallToolResult:
+async def call_operation(op: AnyOperation, context: ToolContext, arguments: dict[str, Any]) -> CallToolResult:
     """Run a tool call: its result as structuredContent plus the same compact JSON as text.
 
     Raises:

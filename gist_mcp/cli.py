@@ -19,6 +19,7 @@ import httpx
 from pydantic import SecretStr
 
 from gist_mcp import __version__
+from gist_mcp._json import JSON
 from gist_mcp.catalog import TOOLSET_NAMES, choose_toolsets
 from gist_mcp.errors import GistConfigError
 from gist_mcp.redact import redact_logs
@@ -230,7 +231,7 @@ def print_workspace_webhook_url(workspace_id: str | None) -> int:
 def run_call(settings: Settings, tool: str, arguments: str) -> int:
     """Run one tool; print structured content on stdout, or the error on stderr with status 1."""
     try:
-        args = json.loads(arguments)
+        args: JSON = json.loads(arguments)
     except ValueError as error:
         print(f"gist-mcp: arguments must be a JSON object: {error}", file=sys.stderr)
         return 2

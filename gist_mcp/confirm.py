@@ -24,7 +24,7 @@ from mcp.types import InputRequiredResult
 from pydantic import BaseModel, Field
 
 from gist_mcp import _sdk
-from gist_mcp.catalog import Operation
+from gist_mcp.catalog import AnyOperation
 from gist_mcp.errors import GistUsageError
 
 
@@ -34,7 +34,7 @@ class Confirmation(BaseModel):
     confirm: bool = Field(description="Go ahead with this change?")
 
 
-def question_for(op: Operation, arguments: dict[str, Any]) -> str | None:
+def question_for(op: AnyOperation, arguments: dict[str, Any]) -> str | None:
     """The operation's question for `arguments`, or None (no rule, no need, or arguments the call will refuse)."""
     if op.confirm is None:
         return None
@@ -53,7 +53,7 @@ def can_elicit(context: Context[Any, Any]) -> bool:
 
 
 async def confirm(
-    op: Operation, arguments: dict[str, Any], context: Context[Any, Any] | None, enabled: bool
+    op: AnyOperation, arguments: dict[str, Any], context: Context[Any, Any] | None, enabled: bool
 ) -> InputRequiredResult | str | None:
     """Ask before `op` runs with `arguments`, when it must and the client can.
 

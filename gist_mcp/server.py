@@ -18,7 +18,7 @@ the calling client as `notifications/message`, at that client's level (`_sdk.Ses
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncGenerator, Iterable
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -50,7 +50,7 @@ from pydantic import AnyUrl
 from gist_mcp import __version__, _sdk, confirm, prompts, resources, views
 from gist_mcp._http import GistClient, Sleep
 from gist_mcp._tools import advertised_tools, call_operation
-from gist_mcp.catalog import CATALOG, TOOLSETS, Operation, ToolContext, resources_of, select
+from gist_mcp.catalog import CATALOG, TOOLSETS, AnyOperation, ToolContext, resources_of, select
 from gist_mcp.catalog import dynamic as dynamic_toolsets
 from gist_mcp.catalog._operation import Progress
 from gist_mcp.settings import Settings
@@ -61,7 +61,7 @@ if TYPE_CHECKING:
 
 
 @asynccontextmanager
-async def _lifespan(server: MCPServer[Any]) -> AsyncIterator[None]:
+async def _lifespan(server: MCPServer[Any]) -> AsyncGenerator[None, None]:
     """Run the webhook hub while a session runs; the last session out closes the shared Gist client.
 
     Every session enters the lifespan (each in-memory `Client(server)` does), and they all share one
@@ -155,7 +155,7 @@ class GistServer(MCPServer[None]):
         operations = select(self.enabled, self.gist_settings.read_only)
         if self.gist_settings.dynamic_toolsets:
             operations += dynamic_toolsets.OPERATIONS
-        self.operations: dict[str, Operation] = {op.name: op for op in operations}
+        self.operations: dict[str, AnyOperation] = {op.name: op for op in operations}
         self._tools = views.bind(advertised_tools(operations))
         served = self.enabled if self.webhooks is not None else self.enabled - {"webhooks"}
         self._resources = resources_of(served)

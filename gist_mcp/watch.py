@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 import anyio
@@ -52,7 +52,7 @@ class WebhookHub:
         return receiver_routes(self.store, self.settings)
 
     @contextlib.asynccontextmanager
-    async def running(self, notify: Notify) -> AsyncIterator[None]:
+    async def running(self, notify: Notify) -> AsyncGenerator[None, None]:
         """Open the store (shared by concurrent lifespans), notify on arrivals, serve the listener if asked."""
         async with self._lock:
             if self._users == 0:

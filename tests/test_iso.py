@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from gist_mcp._json import JSON
 from gist_mcp.catalog._shapes import ISO_FORMAT, MAX_UNIX_SECONDS, iso
 
 EDGES = [1, 59, 86_399, 951_782_400, 1_796_119_294, MAX_UNIX_SECONDS]
@@ -31,5 +32,5 @@ def test_whole_seconds_read_as_datetime_reads_them() -> None:
         (True, "True"),
     ],
 )
-def test_other_values_keep_the_general_path(value: object, expected: str | None) -> None:
+def test_other_values_keep_the_general_path(value: JSON, expected: str | None) -> None:
     assert iso(value) == expected

@@ -7,7 +7,7 @@ import json
 
 import httpx
 import pytest
-from conftest import call, settings_for
+from conftest import call, call_error, settings_for
 from mcp import Client
 
 from gist_mcp.server import create_server
@@ -50,3 +50,16 @@ async def test_uncertain_shapes_are_read_without_inventing_anything() -> None:
         missing = await client.call_tool("get_segment", {"segment_id": 3})
         assert missing.is_error
         assert "flat error body" in json.dumps([c.model_dump() for c in missing.content])
+
+
+async def test_an_id_that_is_no_number_is_a_short_error_not_a_crash() -> None:
+    """`gist_id` refuses an object id (strict typing made the reader say so): the model gets the short
+    internal-error text, never a traceback or a made-up id."""
+
+    def object_ids(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json={"contact": {**ADA, "id": {"value": 7}}})
+
+    server = create_server(settings_for(), transport=httpx.MockTransport(object_ids))
+    async with Client(server) as client:
+        text = await call_error(client, "get_user", {"user": {"id": 7}})
+    assert text.startswith("Internal error in gist-mcp while running get_user.")

@@ -16,6 +16,7 @@ import anyio
 import platformdirs
 import pytest
 
+from gist_mcp._json import JSONObject
 from gist_mcp.errors import GistConfigError
 from gist_mcp.webhooks import (
     MAX_EVENT_BYTES,
@@ -417,7 +418,7 @@ def test_accept_refuses_what_a_later_answer_could_not_carry(payload: dict[str, A
 
 
 def test_accept_takes_the_limits_themselves() -> None:
-    at_limit = {"pad": ""}
+    at_limit: JSONObject = {"pad": ""}
     at_limit["pad"] = "x" * (MAX_EVENT_BYTES - len(json.dumps(at_limit, separators=(",", ":"))))
 
     assert accept(at_limit).size == MAX_EVENT_BYTES

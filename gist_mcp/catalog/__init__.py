@@ -21,7 +21,7 @@ from gist_mcp.catalog import (
     teams,
     webhooks,
 )
-from gist_mcp.catalog._operation import Operation, ToolContext
+from gist_mcp.catalog._operation import AnyOperation, Operation, ToolContext
 from gist_mcp.catalog._toolset import IdSource, Resource, Toolset
 from gist_mcp.errors import GistConfigError, NotFoundError
 
@@ -42,8 +42,8 @@ TOOLSETS: tuple[Toolset, ...] = (
 )
 TOOLSET_NAMES: tuple[str, ...] = tuple(toolset.name for toolset in TOOLSETS)
 DEFAULT_TOOLSETS: frozenset[str] = frozenset(toolset.name for toolset in TOOLSETS if toolset.default)
-CATALOG: tuple[Operation, ...] = tuple(op for toolset in TOOLSETS for op in toolset.operations)
-VARIANTS: tuple[Operation, ...] = (raw.READ_ONLY_API_REQUEST,)
+CATALOG: tuple[AnyOperation, ...] = tuple(op for toolset in TOOLSETS for op in toolset.operations)
+VARIANTS: tuple[AnyOperation, ...] = (raw.READ_ONLY_API_REQUEST,)
 """Operations that replace a CATALOG entry in some mode (read-only mode's GET-only api_request)."""
 
 _BY_NAME = {toolset.name: toolset for toolset in TOOLSETS}
@@ -87,14 +87,14 @@ def choose_toolsets(value: str | None, variable: str = "GIST_TOOLSETS") -> froze
     return frozenset(chosen | (names & set(TOOLSET_NAMES)))
 
 
-def select(toolsets: Iterable[str], read_only: bool) -> tuple[Operation, ...]:
+def select(toolsets: Iterable[str], read_only: bool) -> tuple[AnyOperation, ...]:
     """The operations a server with these toolsets and this mode registers, in catalogue order.
 
     Read-only mode keeps only operations whose readOnlyHint is true, and offers `api_request`
     as its GET-only variant.
     """
     wanted = set(toolsets)
-    chosen: list[Operation] = []
+    chosen: list[AnyOperation] = []
     for op in CATALOG:
         if op.toolset not in wanted:
             continue
@@ -118,6 +118,7 @@ __all__ = [
     "TOOLSETS",
     "TOOLSET_NAMES",
     "VARIANTS",
+    "AnyOperation",
     "IdSource",
     "Operation",
     "Resource",

@@ -26,6 +26,7 @@ import anyio
 from pydantic import BaseModel, Field, PrivateAttr, create_model, model_serializer
 
 from gist_mcp._http import GistClient, page_number
+from gist_mcp._json import JSON, JSONObject, as_object, objects_in
 from gist_mcp.catalog._shapes import Cursor, Input, Limit, optional
 from gist_mcp.errors import GistUsageError
 
@@ -44,10 +45,10 @@ MAX_CURSOR_PAGE = 1_000_000
 MAX_CURSOR_OFFSET = 10_000
 """Highest offset within a page a cursor may name (pages hold 50 items, or Gist's own size)."""
 
-Keep = Callable[[dict[str, Any]], bool]
+Keep = Callable[[JSONObject], bool]
 
 
-def _keep_all(raw: dict[str, Any]) -> bool:
+def _keep_all(raw: JSONObject) -> bool:
     return True
 
 
@@ -121,7 +122,7 @@ class FromGist(Protocol):
     """An item model that reads itself from Gist's JSON."""
 
     @classmethod
-    def from_gist(cls, raw: dict[str, Any]) -> BaseModel: ...
+    def from_gist(cls, raw: JSONObject) -> BaseModel: ...
 
 
 class Listing:
@@ -214,7 +215,7 @@ def decode_cursor(cursor: str, fingerprint: str) -> tuple[int, int]:
     return page, offset
 
 
-Page = tuple[list[dict[str, Any]], int | None, int | None]
+Page = tuple[list[JSONObject], int | None, int | None]
 """One fetched page: its items, the next page number (None: this was the last) and the last page number if named."""
 
 
@@ -223,9 +224,8 @@ async def fetch_page(
 ) -> Page:
     """GET page `number` (of `PER_PAGE` items) of a collection, read tolerantly (`largest`: see `_next_page`)."""
     response = await gist.request("GET", path, params={**(params or {}), "page": number, "per_page": PER_PAGE})
-    data: dict[str, Any] = response.data if isinstance(response.data, dict) else {}
-    items = data.get(key)
-    rows = [i for i in items if isinstance(i, dict)] if isinstance(items, list) else []
+    data = as_object(response.data) or {}
+    rows = objects_in(data.get(key))
     return rows, *_next_page(number, rows, data.get("pages"), largest)
 
 
@@ -239,7 +239,7 @@ async def collect(
     params: Mapping[str, Any] | None = None,
     keep: Keep = _keep_all,
     scope: str = "",
-) -> tuple[list[dict[str, Any]], bool, str | None]:
+) -> tuple[list[JSONObject], bool, str | None]:
     """Return (items, has_more, next_cursor) for up to `limit` raw items of `key` that `keep` accepts.
 
     `scope` names a client-side filter (e.g. users only) so a cursor is not reused across filters.
@@ -251,13 +251,13 @@ async def collect(
     params = dict(params or {})
     fingerprint = _fingerprint(path, params, scope)
     page, offset = decode_cursor(cursor, fingerprint) if cursor else (1, 0)
-    kept: list[dict[str, Any]] = []
+    kept: list[JSONObject] = []
     largest = 0
 
     async def fetch_into(number: int, results: dict[int, Page]) -> None:
         results[number] = await fetch_page(gist, path, key, number, params, largest)
 
-    wave = [page]
+    wave: list[int] = [page]
     seen = kept_seen = 0
     while wave:
         results: dict[int, Page] = {}
@@ -290,7 +290,7 @@ async def collect(
     return kept, False, None
 
 
-def _next_page(number: int, items: list[dict[str, Any]], pages: object, largest: int) -> tuple[int | None, int | None]:
+def _next_page(number: int, items: list[JSONObject], pages: JSON, largest: int) -> tuple[int | None, int | None]:
     """(next page, last page) after page `number`: from Gist's `pages` links, or by number without them.
 
     Gist sends `pages` on some endpoints only (gist-api.md §3, pass 3). An answer without it is
@@ -299,14 +299,13 @@ def _next_page(number: int, items: list[dict[str, Any]], pages: object, largest:
     page ends the listing, as WP Fusion, Pipedream and Airbyte stop.
     """
     if isinstance(pages, dict):
-        links = cast(dict[str, Any], pages)
-        return page_number(links.get("next")), page_number(links.get("last"))
+        return page_number(pages.get("next")), page_number(pages.get("last"))
     full = len(items) >= PER_PAGE or (largest > 0 and len(items) >= largest)
     return (number + 1 if items and full else None), None
 
 
 def _stop_at(
-    page: int, next_index: int, items: list[dict[str, Any]], next_page: int | None, fingerprint: str
+    page: int, next_index: int, items: list[JSONObject], next_page: int | None, fingerprint: str
 ) -> tuple[bool, str | None]:
     """has_more and next_cursor when `limit` was reached at `items[next_index - 1]` of `page`."""
     if next_index < len(items):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, get_args
+from typing import TYPE_CHECKING, Any, Generic, TypeAlias, TypeVar, get_args
 
 from pydantic import BaseModel, ValidationError
 
@@ -41,12 +41,18 @@ class ToolContext:
     """The server's toolset switch, with --dynamic-toolsets."""
 
 
-Run = Callable[[ToolContext, Any], Awaitable[BaseModel]]
+InT = TypeVar("InT", bound=BaseModel)
+"""An operation's input model."""
+OutT = TypeVar("OutT", bound=BaseModel)
+"""An operation's output model."""
 
 
 @dataclass(frozen=True, kw_only=True)
-class Operation:
-    """One Gist operation offered as an MCP tool."""
+class Operation(Generic[InT, OutT]):
+    """One Gist operation offered as an MCP tool, taking an `InT` and answering an `OutT`.
+
+    Collections of different operations (a toolset, the catalogue) hold `Operation[Any, Any]`.
+    """
 
     name: str
     """The MCP tool name (CONTRACT.md fixes these)."""
@@ -57,19 +63,19 @@ class Operation:
     """LLM-facing: what it does, where ids come from, what Gist creates implicitly."""
     gist_call: str
     """The Gist request(s) it makes, e.g. `GET /contacts/{id}`: for the README and for reviewers."""
-    input: type[BaseModel]
-    output: type[BaseModel]
-    run: Run
+    input: type[InT]
+    output: type[OutT]
+    run: Callable[[ToolContext, InT], Awaitable[OutT]]
     read_only: bool
     destructive: bool
     idempotent: bool
-    deadline: Callable[[Any], float] | None = None
+    deadline: Callable[[InT], float] | None = None
     """Seconds a call may take when its own input decides (a wait); otherwise the server's deadline."""
-    confirm: Callable[[Any], str | None] | None = None
+    confirm: Callable[[InT], str | None] | None = None
     """For destructive calls: the question to put to the user for these (validated) arguments, saying exactly
     what will change, or None when this call needs no confirmation (see gist_mcp/confirm.py)."""
 
-    def parse(self, arguments: Mapping[str, Any]) -> BaseModel:
+    def parse(self, arguments: Mapping[str, Any]) -> InT:
         """`arguments` validated by the input model.
 
         Raises:
@@ -81,7 +87,11 @@ class Operation:
             raise GistUsageError(describe_validation_error(self, error)) from None
 
 
-def describe_validation_error(op: Operation, error: ValidationError) -> str:
+AnyOperation: TypeAlias = Operation[Any, Any]
+"""An operation of any input and output: what toolsets, the catalogue and the server hold."""
+
+
+def describe_validation_error(op: AnyOperation, error: ValidationError) -> str:
     """One line per problem, each naming the argument (dotted for nested ones), without pydantic's URLs."""
     problems: list[str] = []
     for item in error.errors(include_url=False, include_input=False):
@@ -107,18 +117,18 @@ def describe_validation_error(op: Operation, error: ValidationError) -> str:
 
 def _fields_at(model: type[BaseModel], path: tuple[int | str, ...]) -> list[str]:
     """The field names of the (nested) model at `path` inside `model`, for "allowed:" hints."""
-    current: Any = model
+    current: type[BaseModel] | None = model
     for part in path:
         if isinstance(part, int):
             continue
-        field = current.model_fields.get(part) if isinstance(current, type) else None
+        field = current.model_fields.get(part) if current is not None else None
         if field is None:
             return []
         current = _model_in(field.annotation)
-    return list(current.model_fields) if isinstance(current, type) and issubclass(current, BaseModel) else []
+    return list(current.model_fields) if current is not None else []
 
 
-def _model_in(annotation: Any) -> Any:
+def _model_in(annotation: object) -> type[BaseModel] | None:
     """The BaseModel inside `X | None` or `list[X]` (or the annotation itself)."""
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         return annotation

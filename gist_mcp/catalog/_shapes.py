@@ -14,6 +14,8 @@ from typing import Annotated, Any, ClassVar, Literal, Self, cast
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema, model_validator
 
+from gist_mcp._json import JSON, JSONObject, as_object
+
 
 class Input(BaseModel):
     """Base of every tool's input model: unknown arguments are errors, and `null` means "not given".
@@ -38,7 +40,7 @@ class Input(BaseModel):
         if not isinstance(data, dict):
             return data
         arguments = cast(dict[str, Any], data)
-        keep = frozenset() if cls.model_fields.keys() <= arguments.keys() else cls.null_means
+        keep: frozenset[str] = frozenset() if cls.model_fields.keys() <= arguments.keys() else cls.null_means
         return {
             key: value
             for key, value in arguments.items()
@@ -134,7 +136,7 @@ class LeadRef(_Ref):
 ISO_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 
 
-def iso(value: Any) -> str | None:
+def iso(value: JSON) -> str | None:
     """Gist time (Unix seconds, ISO string, 0/empty for unset) → ISO-8601 UTC string, or None.
 
     Whole seconds in range, what Gist sends, take `time.gmtime` (a third of `datetime`'s cost: it runs
@@ -151,24 +153,25 @@ def iso(value: Any) -> str | None:
     return str(value)
 
 
-def as_bool(value: Any) -> bool:
+def as_bool(value: JSON) -> bool:
     """Gist returns `unsubscribed_from_emails` as the string "true"/"false"."""
     if isinstance(value, str):
         return value.strip().lower() in ("true", "1", "yes")
     return bool(value)
 
 
-def _text(value: Any) -> str | None:
+def as_text(value: JSON) -> str | None:
+    """A Gist string field: None for null or the empty string, other values as text."""
     return None if value is None or value == "" else str(value)
 
 
-def percent(value: Any) -> str | None:
+def percent(value: JSON) -> str | None:
     """A Gist rate (a percentage as a string such as "61.4", or a number) as text with its unit: "61.4%".
 
     gist-api.md documents the campaign rates as strings without a unit; the values Gist's app shows
     are percentages. Anything that is not a number is passed on as Gist sent it.
     """
-    text = _text(value)
+    text = as_text(value)
     if text is None or isinstance(value, bool):
         return text
     try:
@@ -178,7 +181,23 @@ def percent(value: Any) -> str | None:
     return f"{number:g}%" if math.isfinite(number) else text
 
 
-def as_int(value: Any) -> int | None:
+def gist_id(value: JSON) -> int:
+    """The `id` of a Gist object as an integer (0 when Gist sent none).
+
+    Raises:
+        ValueError: an id that is no number (an object, a list, a word): the answer is unusable.
+    """
+    if isinstance(value, dict | list):
+        raise ValueError(f"Gist sent an id that is no number ({type(value).__name__})")
+    return int(value or 0)
+
+
+def loose_id(value: JSON) -> int | str | None:
+    """An id Gist sends as a number or as a string (events, submissions), kept as sent; anything else as text."""
+    return value if value is None or isinstance(value, int | str) else str(value)
+
+
+def as_int(value: JSON) -> int | None:
     """A Gist number sent as an integer or a digit string; None for anything else."""
     if isinstance(value, int) and not isinstance(value, bool):
         return value
@@ -187,7 +206,7 @@ def as_int(value: Any) -> int | None:
     return None
 
 
-def id_list(value: Any) -> list[int]:
+def id_list(value: JSON) -> list[int]:
     """Ids from a list of ids (numbers or digit strings) or of objects with an `id`."""
     if not isinstance(value, list):
         return []
@@ -195,14 +214,14 @@ def id_list(value: Any) -> list[int]:
     return [item for item in found if item is not None]
 
 
-def tag_names(value: Any) -> list[str]:
+def tag_names(value: JSON) -> list[str]:
     """Tags as names, from `[{"id", "name"}]` or plain names."""
     if not isinstance(value, list):
         return []
     return [str(t.get("name")) if isinstance(t, dict) else str(t) for t in value if t]
 
 
-def unwrap(data: Any, *keys: str) -> dict[str, Any]:
+def unwrap(data: JSON, *keys: str) -> JSONObject:
     """The object inside Gist's envelope (`{"contact": {...}}`), or the body itself when unwrapped."""
     if isinstance(data, dict):
         for key in keys:
@@ -227,7 +246,7 @@ def optional(description: str | None = None) -> Any:
 ContactType = Literal["user", "lead"]
 
 
-def contact_type(raw: dict[str, Any]) -> ContactType:
+def contact_type(raw: JSONObject) -> ContactType:
     """Gist's `type`, or (when absent) user if it has a user_id, as Gist defines users."""
     kind = raw.get("type")
     if kind in ("user", "lead"):
@@ -248,17 +267,17 @@ class ContactSummary(BaseModel):
     last_seen_at: str | None = optional()
 
     @classmethod
-    def from_gist(cls, raw: dict[str, Any]) -> Self:
+    def from_gist(cls, raw: JSONObject) -> Self:
         return cls(**_summary_fields(raw))
 
 
-def _summary_fields(raw: dict[str, Any]) -> dict[str, Any]:
+def _summary_fields(raw: JSONObject) -> dict[str, Any]:
     return {
-        "id": int(raw.get("id") or 0),
+        "id": gist_id(raw.get("id")),
         "type": contact_type(raw),
-        "email": _text(raw.get("email")),
-        "user_id": _text(raw.get("user_id")),
-        "name": _text(raw.get("name") or raw.get("full_name")),
+        "email": as_text(raw.get("email")),
+        "user_id": as_text(raw.get("user_id")),
+        "name": as_text(raw.get("name") or raw.get("full_name")),
         "tags": tag_names(raw.get("tags")),
         "created_at": iso(raw.get("created_at")),
         "last_seen_at": iso(raw.get("last_seen_at")),
@@ -283,24 +302,24 @@ class Contact(ContactSummary):
     already_existed: bool | None = optional("Create tools: whether it existed before.")
 
     @classmethod
-    def from_gist(cls, raw: dict[str, Any]) -> Self:
+    def from_gist(cls, raw: JSONObject) -> Self:
         location_data = raw.get("location_data")
-        location: dict[str, Any] = location_data if isinstance(location_data, dict) else {}
+        location = as_object(location_data) or {}
         place = ", ".join(str(p) for p in (location.get("city_name"), location.get("country_name")) if p)
         props = raw.get("custom_properties")
         return cls(
             **_summary_fields(raw),
-            phone=_text(raw.get("phone")),
-            first_name=_text(raw.get("first_name")),
-            last_name=_text(raw.get("last_name")),
-            company_name=_text(raw.get("company_name")),
-            job_title=_text(raw.get("job_title")),
+            phone=as_text(raw.get("phone")),
+            first_name=as_text(raw.get("first_name")),
+            last_name=as_text(raw.get("last_name")),
+            company_name=as_text(raw.get("company_name")),
+            job_title=as_text(raw.get("job_title")),
             custom_properties=props if isinstance(props, dict) else {},
             unsubscribed_from_emails=as_bool(raw.get("unsubscribed_from_emails")),
             segments=tag_names(raw.get("segments")),
             signed_up_at=iso(raw.get("signed_up_at")),
             updated_at=iso(raw.get("updated_at")),
-            last_seen_ip=_text(raw.get("last_seen_ip")),
+            last_seen_ip=as_text(raw.get("last_seen_ip")),
             location=place or None,
         )
 
@@ -312,8 +331,8 @@ class Tag(BaseModel):
     name: str
 
     @classmethod
-    def from_gist(cls, raw: dict[str, Any]) -> Self:
-        return cls(id=int(raw.get("id") or 0), name=str(raw.get("name") or ""))
+    def from_gist(cls, raw: JSONObject) -> Self:
+        return cls(id=gist_id(raw.get("id")), name=str(raw.get("name") or ""))
 
 
 class Segment(BaseModel):
@@ -326,10 +345,10 @@ class Segment(BaseModel):
     updated_at: str | None = optional()
 
     @classmethod
-    def from_gist(cls, raw: dict[str, Any]) -> Self:
+    def from_gist(cls, raw: JSONObject) -> Self:
         count = raw.get("count")
         return cls(
-            id=int(raw.get("id") or 0),
+            id=gist_id(raw.get("id")),
             name=str(raw.get("name") or ""),
             count=int(count) if isinstance(count, int | float | str) and str(count).isdigit() else None,
             created_at=iso(raw.get("created_at")),
@@ -352,15 +371,15 @@ class Campaign(BaseModel):
     updated_at: str | None = optional()
 
     @classmethod
-    def from_gist(cls, raw: dict[str, Any]) -> Self:
+    def from_gist(cls, raw: JSONObject) -> Self:
         def number(key: str) -> int | None:
             value = raw.get(key)
             return int(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
 
         return cls(
-            id=int(raw.get("id") or 0),
+            id=gist_id(raw.get("id")),
             name=str(raw.get("name") or ""),
-            status=_text(raw.get("status")),
+            status=as_text(raw.get("status")),
             email_count=number("email_count"),
             active_subscriber_count=number("active_subscriber_count"),
             unsubscribed_subscriber_count=number("unsubscribed_subscriber_count"),
@@ -383,15 +402,15 @@ class Event(BaseModel):
     occurred_at: str | None = optional()
 
     @classmethod
-    def from_gist(cls, raw: dict[str, Any]) -> Self:
+    def from_gist(cls, raw: JSONObject) -> Self:
         props = raw.get("properties")
         contact = raw.get("contact_id") or raw.get("id_of_contact")
         return cls(
-            id=raw.get("id"),
+            id=loose_id(raw.get("id")),
             name=str(raw.get("name") or raw.get("event_name") or ""),
             contact_id=int(contact) if isinstance(contact, int | str) and str(contact).isdigit() else None,
-            email=_text(raw.get("email")),
-            user_id=_text(raw.get("user_id")),
+            email=as_text(raw.get("email")),
+            user_id=as_text(raw.get("user_id")),
             properties=props if isinstance(props, dict) else {},
             occurred_at=iso(raw.get("occurred_at") or raw.get("created_at")),
         )

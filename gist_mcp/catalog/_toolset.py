@@ -15,13 +15,13 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from gist_mcp.catalog._operation import Operation, ToolContext
+from gist_mcp.catalog._operation import AnyOperation, ToolContext
 
 ResourceRead = Callable[[ToolContext, Mapping[str, str]], Awaitable[BaseModel]]
 """Reads a resource: the tool context and the URI template's parameters (strings, as in the URI)."""
 
 
-def via(op: Operation, **fixed: Any) -> ResourceRead:
+def via(op: AnyOperation, **fixed: Any) -> ResourceRead:
     """A resource read that runs `op` with the URI's parameters plus `fixed` arguments.
 
     The parameters go through the operation's own input model, so `gist://segments/abc` is the same
@@ -38,7 +38,7 @@ def via(op: Operation, **fixed: Any) -> ResourceRead:
 class IdSource:
     """Where a resource template's ids come from: a list operation and the result field holding the items."""
 
-    operation: Operation
+    operation: AnyOperation
     plural: str
     """The list result's item field, e.g. `segments`; items have an `id` and a `name` or `title`."""
     arguments: Mapping[str, Any] = field(default_factory=dict[str, Any])
@@ -78,7 +78,7 @@ class Toolset:
     """One line: what the toolset is for (README, manifest, list_toolsets)."""
     not_found_hint: str
     """The next step after a Gist 404 in one of its tools, where the failing code gave none more precise."""
-    operations: tuple[Operation, ...]
+    operations: tuple[AnyOperation, ...]
     resources: tuple[Resource, ...] = ()
     default: bool = True
     """Whether `default` (an unset GIST_TOOLSETS) includes it."""

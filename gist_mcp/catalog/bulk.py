@@ -17,8 +17,9 @@ import anyio
 from pydantic import BaseModel, Field, model_validator
 
 from gist_mcp._http import remaining
+from gist_mcp._json import JSON, JSONArray, JSONObject, as_array, as_object
 from gist_mcp.catalog._operation import Operation, ToolContext
-from gist_mcp.catalog._shapes import Input, _text, optional, unwrap
+from gist_mcp.catalog._shapes import Input, as_text, optional, unwrap
 from gist_mcp.catalog._toolset import Toolset
 from gist_mcp.catalog.contacts import UserFields
 from gist_mcp.errors import GistError, NotFoundError
@@ -122,20 +123,21 @@ class ImportStatus(BaseModel):
     hint: str | None = optional()
 
 
-def _job_status(raw: dict[str, Any]) -> JobStatus:
+def _job_status(raw: JSONObject) -> JobStatus:
     word = str(raw.get("status") or raw.get("state") or "").lower()
     if word in _DONE:
         return "done"
     return "failed" if word in _FAILED else "running"
 
 
-def _count(value: Any) -> int | None:
+def _count(value: JSON) -> int | None:
     return int(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
 
 
-def read_failures(raw: dict[str, Any], offset: int = 0) -> list[RecordFailure]:
+def read_failures(raw: JSONObject, offset: int = 0) -> list[RecordFailure]:
     """Per-record failures in any of the spellings a batch answer may use; indexes shifted by `offset`."""
-    listed = next((raw[k] for k in ("failures", "errors", "failed_records") if isinstance(raw.get(k), list)), [])
+    arrays = (as_array(raw.get(k)) for k in ("failures", "errors", "failed_records"))
+    listed: JSONArray = next((items for items in arrays if items is not None), None) or []
     failures: list[RecordFailure] = []
     for item in listed:
         if not isinstance(item, dict):
@@ -143,20 +145,20 @@ def read_failures(raw: dict[str, Any], offset: int = 0) -> list[RecordFailure]:
             continue
         index = next((_count(item[k]) for k in ("index", "row", "position") if _count(item.get(k)) is not None), None)
         nested = item.get("errors")
-        first: dict[str, Any] = nested[0] if isinstance(nested, list) and nested and isinstance(nested[0], dict) else {}
+        first: JSONObject = nested[0] if isinstance(nested, list) and nested and isinstance(nested[0], dict) else {}
         message = item.get("message") or item.get("error") or item.get("reason") or first.get("message") or "refused"
         failures.append(
             RecordFailure(
                 index=None if index is None else index + offset,
-                email=_text(item.get("email")),
-                user_id=_text(item.get("user_id")),
+                email=as_text(item.get("email")),
+                user_id=as_text(item.get("user_id")),
                 message=str(message),
             )
         )
     return failures
 
 
-def _batch_id(data: dict[str, Any]) -> str | None:
+def _batch_id(data: JSONObject) -> str | None:
     """The job id of a batch answer: `batch_id`, `id`, `job_id`, or inside `batch` / `job`."""
     for source in (data, unwrap(data, "batch", "job")):
         for key in ("batch_id", "id", "job_id"):
@@ -202,7 +204,7 @@ class _Import:
                     raise
                 chunk.status, chunk.error = "failed", str(error)
                 return
-            data: dict[str, Any] = response.data if isinstance(response.data, dict) else {}
+            data = as_object(response.data) or {}
             chunk.batch_id = None if isinstance(data.get("contacts"), list) else _batch_id(data)
             if chunk.batch_id is None:
                 chunk.status = "done"
@@ -236,13 +238,13 @@ class _Import:
                 self._failed_records(read_failures(raw, chunk.first), _count(raw.get("failed")))
                 await self._step(f"records {chunk.first}-{chunk.last} {status}")
 
-    async def _poll_round(self, pending: list[ImportChunk]) -> dict[int, dict[str, Any] | GistError]:
+    async def _poll_round(self, pending: list[ImportChunk]) -> dict[int, JSONObject | GistError]:
         """Every pending job's status at once (the shared rate limiter paces them), by the chunk's first index.
 
         A round costs one round trip instead of one per chunk; the answers are then read in chunk
         order, so the result and progress are the same as if they had been fetched one by one.
         """
-        answers: dict[int, dict[str, Any] | GistError] = {}
+        answers: dict[int, JSONObject | GistError] = {}
 
         async def fetch(chunk: ImportChunk) -> None:
             try:
@@ -290,7 +292,7 @@ class _Import:
         )
 
 
-async def _fetch_job(ctx: ToolContext, batch_id: str) -> dict[str, Any]:
+async def _fetch_job(ctx: ToolContext, batch_id: str) -> JSONObject:
     response = await ctx.gist.request("GET", f"contacts/batch/{batch_id}")
     return unwrap(response.data, "batch", "job")
 
@@ -320,7 +322,7 @@ async def get_import_status(ctx: ToolContext, args: GetImportStatusInput) -> Imp
     return ImportStatus(
         batch_id=args.batch_id,
         status=status,
-        gist_status=_text(raw.get("status") or raw.get("state")),
+        gist_status=as_text(raw.get("status") or raw.get("state")),
         total=_count(raw.get("total")),
         succeeded=_count(raw.get("succeeded") or raw.get("processed")),
         failed=failed,

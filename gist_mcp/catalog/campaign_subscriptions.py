@@ -11,6 +11,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from gist_mcp._json import JSON, as_object
 from gist_mcp.catalog._operation import Operation, ToolContext
 from gist_mcp.catalog._shapes import Campaign, ContactRef, Input, optional
 from gist_mcp.catalog.contacts import email_or_user_id
@@ -60,14 +61,14 @@ async def _post(ctx: ToolContext, campaign_id: int, contact: ContactRef, extra: 
 
 
 def _result(
-    campaign_id: int, key: str, value: str, contact_id: int | None, subscribed: bool, data: Any
+    campaign_id: int, key: str, value: str, contact_id: int | None, subscribed: bool, data: JSON
 ) -> CampaignSubscription:
     """The result, with whatever of a campaign or a contact Gist's answer carries."""
-    answer: dict[str, Any] = data if isinstance(data, dict) else {}
+    answer = as_object(data) or {}
     campaign = answer.get("campaign")
     contact = answer.get("contact") or answer.get("subscriber")
     if isinstance(contact, dict) and str(contact.get("id", "")).isdigit():
-        contact_id = int(contact["id"])
+        contact_id = int(str(contact["id"]))
     return CampaignSubscription(
         campaign_id=campaign_id,
         subscribed=subscribed,

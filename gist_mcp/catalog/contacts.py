@@ -12,6 +12,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from gist_mcp._json import JSONObject, as_object, objects_in
 from gist_mcp.catalog._listing import Listing, Paged
 from gist_mcp.catalog._operation import Operation, ToolContext
 from gist_mcp.catalog._shapes import (
@@ -25,6 +26,7 @@ from gist_mcp.catalog._shapes import (
     LeadRef,
     Timestamp,
     contact_type,
+    gist_id,
     unwrap,
 )
 from gist_mcp.catalog._toolset import Toolset
@@ -97,7 +99,7 @@ CONTACT_NOT_FOUND_HINT = "Find the contact with list_users or list_leads, or get
 """The next step after a 404 for a contact given to a tool of another toolset (tags, conversations)."""
 
 
-async def fetch_contact(ctx: ToolContext, selector: tuple[str, int | str]) -> dict[str, Any]:
+async def fetch_contact(ctx: ToolContext, selector: tuple[str, int | str]) -> JSONObject:
     """GET one contact by id (`/contacts/{id}`), user_id or email (`/contacts?key=`).
 
     Gist answers a lookup with one `{"contact"}`; should an API answer with a list instead, only an
@@ -108,11 +110,12 @@ async def fetch_contact(ctx: ToolContext, selector: tuple[str, int | str]) -> di
         response = await ctx.gist.request("GET", f"contacts/{int(value)}")
     else:
         response = await ctx.gist.request("GET", "contacts", params={key: value})
-    data = response.data if isinstance(response.data, dict) else {}
+    data = as_object(response.data) or {}
     listed = data.get("contacts")
+    raw: JSONObject
     if isinstance(listed, list):
         wanted = str(value).lower()
-        raw = next((c for c in listed if isinstance(c, dict) and str(c.get(key, "")).lower() == wanted), {})
+        raw = next((c for c in objects_in(listed) if str(c.get(key, "")).lower() == wanted), None) or {}
     else:
         raw = unwrap(data, "contact")
     if not raw.get("id"):
@@ -131,7 +134,7 @@ async def email_or_user_id(ctx: ToolContext, ref: ContactRef) -> tuple[str, str,
     raw = await fetch_contact(ctx, ref.selector)
     for wanted in ("user_id", "email"):
         if raw.get(wanted) not in (None, ""):
-            return wanted, str(raw[wanted]), int(raw["id"])
+            return wanted, str(raw[wanted]), gist_id(raw["id"])
     raise GistUsageError(f"Contact {value} has neither user_id nor email, which this Gist call needs.")
 
 

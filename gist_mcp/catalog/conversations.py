@@ -14,6 +14,7 @@ from typing import Any, ClassVar, Literal, Self
 from pydantic import BaseModel, Field, model_validator
 
 from gist_mcp._http import GistClient
+from gist_mcp._json import JSON, JSONObject, as_array, as_object, objects_in
 from gist_mcp.catalog import teams
 from gist_mcp.catalog._listing import Listing, Paged, fetch_page
 from gist_mcp.catalog._operation import Operation, ToolContext
@@ -22,8 +23,8 @@ from gist_mcp.catalog._shapes import (
     CustomProperties,
     Deleted,
     Input,
-    _text,
     as_int,
+    as_text,
     iso,
     optional,
     tag_names,
@@ -48,7 +49,7 @@ _CONVERSATION_ID = Field(description="The conversation's id, from list_conversat
 _TEAMMATE_ID = Field(description="The teammate who acts, from list_teammates.")
 
 
-def _priority(raw: dict[str, Any]) -> bool | None:
+def _priority(raw: JSONObject) -> bool | None:
     """Gist's priority flag (field name and value shape are [?]): a boolean or one of the likely strings."""
     for key in ("priority", "is_priority", "prioritized"):
         value = raw.get(key)
@@ -66,7 +67,7 @@ class Assignee(BaseModel):
     id: int
 
     @classmethod
-    def from_gist(cls, raw: dict[str, Any]) -> Self | None:
+    def from_gist(cls, raw: JSONObject) -> Self | None:
         value = raw.get("assignee")
         if isinstance(value, dict):
             assignee_id, kind = as_int(value.get("id")), value.get("type")
@@ -92,24 +93,24 @@ class Conversation(BaseModel):
     updated_at: str | None = optional()
 
     @classmethod
-    def from_gist(cls, raw: dict[str, Any]) -> Self:
+    def from_gist(cls, raw: JSONObject) -> Self:
         return cls(**_conversation_fields(raw))
 
 
-def _conversation_fields(raw: dict[str, Any]) -> dict[str, Any]:
+def _conversation_fields(raw: JSONObject) -> dict[str, Any]:
     contacts = raw.get("contacts")
     contact = raw.get("contact")
     if isinstance(contacts, list) and contacts and isinstance(contacts[0], dict):
         contact = contacts[0]
-    person: dict[str, Any] = contact if isinstance(contact, dict) else {}
+    person = as_object(contact) or {}
     props = raw.get("custom_properties")
     return {
         "id": as_int(raw.get("id")) or 0,
-        "state": _text(raw.get("state")),
-        "title": _text(raw.get("title")),
+        "state": as_text(raw.get("state")),
+        "title": as_text(raw.get("title")),
         "contact_id": as_int(person.get("id", raw.get("contact_id"))),
-        "contact_email": _text(person.get("email")),
-        "contact_name": _text(person.get("name") or person.get("full_name")),
+        "contact_email": as_text(person.get("email")),
+        "contact_name": as_text(person.get("name") or person.get("full_name")),
         "assignee": Assignee.from_gist(raw),
         "priority": _priority(raw),
         "tags": tag_names(raw.get("tags")),
@@ -131,16 +132,16 @@ class Message(BaseModel):
     created_at: str | None = optional()
 
     @classmethod
-    def from_gist(cls, raw: dict[str, Any]) -> Self:
+    def from_gist(cls, raw: JSONObject) -> Self:
         author = raw.get("author")
-        who: dict[str, Any] = author if isinstance(author, dict) else {}
+        who = as_object(author) or {}
         return cls(
             id=as_int(raw.get("id")) or 0,
-            body=_text(raw.get("body")),
-            author_type=_text(who.get("type") or raw.get("author_type")),
+            body=as_text(raw.get("body")),
+            author_type=as_text(who.get("type") or raw.get("author_type")),
             author_id=as_int(who.get("id", raw.get("author_id"))),
-            author_name=_text(who.get("name")),
-            message_type=_text(raw.get("message_type")),
+            author_name=as_text(who.get("name")),
+            message_type=as_text(raw.get("message_type")),
             created_at=iso(raw.get("created_at")),
         )
 
@@ -435,7 +436,7 @@ async def delete_conversation(ctx: ToolContext, args: ConversationIdInput) -> De
     return Deleted(id=args.conversation_id, type="conversation")
 
 
-def _state_counts(value: Any) -> tuple[int | None, dict[str, int] | None]:
+def _state_counts(value: JSON) -> tuple[int | None, dict[str, int] | None]:
     """A `conversation_count`: a number, or an object of counts per state (with or without a total)."""
     if isinstance(value, dict):
         counts = {str(k): n for k, v in value.items() if (n := as_int(v)) is not None}
@@ -454,18 +455,17 @@ COUNT_PATHS = {
 
 async def count_conversations(ctx: ToolContext, args: CountInput) -> ConversationCounts:
     response = await ctx.gist.request("GET", COUNT_PATHS[args.by])
-    data: dict[str, Any] = response.data if isinstance(response.data, dict) else {}
+    data = as_object(response.data) or {}
     if args.by == "total":
         total, by_state = _state_counts(data.get("conversation_count", data.get("count")))
         return ConversationCounts(by=args.by, conversations=total, by_state=by_state)
-    listed = next(
-        (v for k in (f"{args.by}s", "conversation_count", "counts") if isinstance(v := data.get(k), list)), []
-    )
-    groups = []
-    for item in (i for i in listed if isinstance(i, dict)):
+    arrays = (as_array(data.get(k)) for k in (f"{args.by}s", "conversation_count", "counts"))
+    listed = next((found for found in arrays if found is not None), None) or []
+    groups: list[CountGroup] = []
+    for item in objects_in(listed):
         total, by_state = _state_counts(item.get("conversation_count", item.get("count")))
         group_id = as_int(item.get("id", item.get(f"{args.by}_id")))
-        groups.append(CountGroup(id=group_id, name=_text(item.get("name")), conversations=total, by_state=by_state))
+        groups.append(CountGroup(id=group_id, name=as_text(item.get("name")), conversations=total, by_state=by_state))
     return ConversationCounts(by=args.by, groups=groups)
 
 

@@ -12,9 +12,10 @@ from typing import Annotated, Any, Self
 
 from pydantic import BaseModel, Field
 
+from gist_mcp._json import JSON, JSONObject, as_object, objects_in
 from gist_mcp.catalog._listing import Listing, Paged
 from gist_mcp.catalog._operation import Operation, ToolContext
-from gist_mcp.catalog._shapes import Input, PropertyValue, _text, as_bool, iso, optional, unwrap
+from gist_mcp.catalog._shapes import Input, PropertyValue, as_bool, as_text, gist_id, iso, loose_id, optional, unwrap
 from gist_mcp.catalog._toolset import Toolset
 from gist_mcp.errors import NotFoundError
 
@@ -41,15 +42,15 @@ class FormField(BaseModel):
     required: bool | None = optional()
 
     @classmethod
-    def from_gist(cls, raw: Any) -> Self:
+    def from_gist(cls, raw: JSON) -> Self:
         if not isinstance(raw, dict):
             return cls(name=str(raw))
         name = raw.get("name") or raw.get("key") or raw.get("id") or raw.get("label") or ""
         required = raw.get("required")
         return cls(
             name=str(name),
-            label=_text(raw.get("label") or raw.get("title")),
-            type=_text(raw.get("type") or raw.get("field_type")),
+            label=as_text(raw.get("label") or raw.get("title")),
+            type=as_text(raw.get("type") or raw.get("field_type")),
             required=None if required is None else as_bool(required),
         )
 
@@ -65,13 +66,13 @@ class Form(BaseModel):
     created_at: str | None = optional()
 
     @classmethod
-    def from_gist(cls, raw: dict[str, Any]) -> Self:
+    def from_gist(cls, raw: JSONObject) -> Self:
         fields = raw.get("fields")
         return cls(
-            id=int(raw.get("id") or 0),
+            id=gist_id(raw.get("id")),
             title=str(raw.get("title") or raw.get("name") or ""),
-            form_type=_text(raw.get("form_type") or raw.get("type")),
-            status=_text(raw.get("status")),
+            form_type=as_text(raw.get("form_type") or raw.get("type")),
+            status=as_text(raw.get("status")),
             fields=[FormField.from_gist(f) for f in fields] if isinstance(fields, list) else [],
             created_at=iso(raw.get("created_at")),
         )
@@ -88,17 +89,16 @@ class Submission(BaseModel):
     submitted_at: str | None = optional()
 
     @classmethod
-    def from_gist(cls, raw: dict[str, Any]) -> Self:
-        values: dict[str, Any] = next(
-            (raw[k] for k in ("fields", "data", "values", "answers") if isinstance(raw.get(k), dict)), {}
-        )
+    def from_gist(cls, raw: JSONObject) -> Self:
+        objects = (as_object(raw.get(k)) for k in ("fields", "data", "values", "answers"))
+        values = next((found for found in objects if found is not None), None) or {}
         nested = raw.get("contact")
-        contact: dict[str, Any] = nested if isinstance(nested, dict) else {}
+        contact = as_object(nested) or {}
         return cls(
-            id=raw.get("id"),
+            id=loose_id(raw.get("id")),
             form_id=_whole(raw.get("form_id")),
             contact_id=_whole(raw.get("contact_id") or contact.get("id")),
-            email=_text(raw.get("email") or contact.get("email") or values.get("email")),
+            email=as_text(raw.get("email") or contact.get("email") or values.get("email")),
             fields=values,
             submitted_at=iso(raw.get("created_at") or raw.get("submitted_at")),
         )
@@ -142,11 +142,11 @@ async def list_forms(ctx: ToolContext, args: Paged) -> BaseModel:
 
 async def get_form(ctx: ToolContext, args: GetFormInput) -> Form:
     response = await ctx.gist.request("GET", "forms", params={"form_id": args.form_id})
-    data = response.data if isinstance(response.data, dict) else {}
+    data = as_object(response.data) or {}
     listed = data.get("forms")
     if isinstance(listed, list):
         # A server that ignores form_id answers the whole list: only the form with this id counts.
-        raw = next((f for f in listed if isinstance(f, dict) and str(f.get("id")) == str(args.form_id)), {})
+        raw = next((f for f in objects_in(listed) if str(f.get("id")) == str(args.form_id)), None) or {}
     else:
         raw = unwrap(data, "form")
     if not raw.get("id"):
@@ -163,8 +163,8 @@ async def submit_form(ctx: ToolContext, args: SubmitFormInput) -> FormSubmitted:
     if args.fields:
         body["fields"] = args.fields
     response = await ctx.gist.request("POST", f"forms/{args.form_id}/subscribe", json_body=body)
-    data = response.data if isinstance(response.data, dict) else {}
-    raw = next((data[k] for k in ("submission", "subscription") if isinstance(data.get(k), dict)), None)
+    data = as_object(response.data) or {}
+    raw = next((found for k in ("submission", "subscription") if (found := as_object(data.get(k))) is not None), None)
     return FormSubmitted(
         form_id=args.form_id, email=args.email, submission=Submission.from_gist(raw) if raw is not None else None
     )

@@ -11,9 +11,10 @@ from typing import Any, Self
 
 from pydantic import BaseModel, Field
 
+from gist_mcp._json import JSONObject, as_object
 from gist_mcp.catalog._listing import Listing, Paged
 from gist_mcp.catalog._operation import Operation, ToolContext
-from gist_mcp.catalog._shapes import ContactRef, Input, _text, optional, unwrap
+from gist_mcp.catalog._shapes import ContactRef, Input, as_text, gist_id, optional, unwrap
 from gist_mcp.catalog._toolset import Toolset
 from gist_mcp.catalog.contacts import email_or_user_id
 from gist_mcp.errors import NotFoundError
@@ -39,12 +40,12 @@ class SubscriptionType(BaseModel):
     contact_count: int | None = optional("Contacts subscribed.")
 
     @classmethod
-    def from_gist(cls, raw: dict[str, Any]) -> Self:
+    def from_gist(cls, raw: JSONObject) -> Self:
         return cls(
-            id=int(raw.get("id") or 0),
+            id=gist_id(raw.get("id")),
             name=str(raw.get("name") or ""),
-            description=_text(raw.get("description")),
-            status=_text(raw.get("status")),
+            description=as_text(raw.get("description")),
+            status=as_text(raw.get("status")),
             display_order=_number(raw.get("display_order")),
             contact_count=_number(raw.get("contact_count")),
         )
@@ -81,7 +82,7 @@ async def set_subscription(ctx: ToolContext, args: SetSubscriptionInput) -> Subs
         response = await ctx.gist.request("POST", f"subscription_types/{args.subscription_type_id}", json_body=body)
     except NotFoundError as error:
         raise error.with_hint(NOT_FOUND_HINT) from None
-    data = response.data if isinstance(response.data, dict) else {}
+    data = as_object(response.data) or {}
     raw = unwrap(data, "subscription_type") if isinstance(data.get("subscription_type"), dict) else None
     return SubscriptionChange(
         subscription_type_id=args.subscription_type_id,

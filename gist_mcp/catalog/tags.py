@@ -14,7 +14,7 @@ from pydantic import BaseModel, Field
 
 from gist_mcp.catalog._listing import Listing, Paged
 from gist_mcp.catalog._operation import Operation, ToolContext
-from gist_mcp.catalog._shapes import ContactRef, Deleted, Input, Tag, unwrap
+from gist_mcp.catalog._shapes import ContactRef, Deleted, Input, Tag, gist_id, unwrap
 from gist_mcp.catalog._toolset import Toolset
 from gist_mcp.catalog.contacts import CONTACT_NOT_FOUND_HINT, fetch_contact
 from gist_mcp.errors import GistError, NotFoundError
@@ -141,7 +141,7 @@ async def _look_up(ctx: ToolContext, selectors: dict[int, tuple[str, int | str]]
     async def look_up(index: int, selector: tuple[str, int | str]) -> None:
         async with slots:
             try:
-                ids[index] = int((await fetch_contact(ctx, selector))["id"])
+                ids[index] = gist_id((await fetch_contact(ctx, selector))["id"])
             except NotFoundError:
                 ids[index] = None
             except GistError as error:

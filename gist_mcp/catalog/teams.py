@@ -6,13 +6,14 @@ Their ids are what the conversations toolset takes: `teammate_id` (who acts) and
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Self
+from typing import Self
 
 from pydantic import BaseModel
 
+from gist_mcp._json import JSONObject
 from gist_mcp.catalog._listing import Listing, Paged
 from gist_mcp.catalog._operation import Operation, ToolContext
-from gist_mcp.catalog._shapes import _text, as_bool, as_int, id_list, iso, optional
+from gist_mcp.catalog._shapes import as_bool, as_int, as_text, id_list, iso, optional
 from gist_mcp.catalog._toolset import Resource, Toolset
 
 NOT_FOUND_HINT = "Find teammate ids with list_teammates (and team ids with list_teams)."
@@ -29,12 +30,12 @@ class Team(BaseModel):
     created_at: str | None = optional()
 
     @classmethod
-    def from_gist(cls, raw: dict[str, Any]) -> Self:
+    def from_gist(cls, raw: JSONObject) -> Self:
         return cls(
             id=as_int(raw.get("id")) or 0,
             name=str(raw.get("name") or ""),
             teammate_ids=id_list(raw.get("teammate_ids") or raw.get("teammates")),
-            emoji=_text(raw.get("emoji")),
+            emoji=as_text(raw.get("emoji")),
             created_at=iso(raw.get("created_at")),
         )
 
@@ -52,16 +53,16 @@ class Teammate(BaseModel):
     last_active_at: str | None = optional()
 
     @classmethod
-    def from_gist(cls, raw: dict[str, Any]) -> Self:
+    def from_gist(cls, raw: JSONObject) -> Self:
         def flag(key: str) -> bool | None:
             return None if raw.get(key) is None else as_bool(raw.get(key))
 
         return cls(
             id=as_int(raw.get("id")) or 0,
-            name=_text(raw.get("name")),
-            email=_text(raw.get("email")),
+            name=as_text(raw.get("name")),
+            email=as_text(raw.get("email")),
             team_ids=id_list(raw.get("team_ids") or raw.get("teams")),
-            agent_status=_text(raw.get("agent_status")),
+            agent_status=as_text(raw.get("agent_status")),
             away_mode_enabled=flag("away_mode_enabled"),
             has_inbox_seat=flag("has_inbox_seat"),
             last_active_at=iso(raw.get("last_active_on") or raw.get("last_active_at")),

@@ -27,6 +27,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.types import Receive, Scope, Send
 
+from gist_mcp._json import JSON
+
 from .app import GistEmulator
 from .errors import error_response
 
@@ -143,7 +145,7 @@ class EmulatedAccounts:
         if request.headers.get("content-type", "").startswith("application/json"):
             self.exchanges.append("json")
             try:
-                loaded = json.loads(body)
+                loaded: JSON = json.loads(body)
             except ValueError:
                 loaded = None
             fields: dict[str, Any] = loaded if isinstance(loaded, dict) else {}

@@ -169,7 +169,7 @@ class GistEmulator:
         if self.webhook_sink is not None:
             await deliver(self.webhook_sink, build_payload(topic, contact, self.store.now(), **parts))
 
-    def _gate(self, headers: dict[str, str]) -> ApiError | None:
+    def gate(self, headers: dict[str, str]) -> ApiError | None:
         """The authentication and rate-limit verdict on a request; None lets it through."""
         scheme, _, token = headers.get("authorization", "").partition(" ")
         if scheme.lower() != "bearer" or token not in self.api_keys:
@@ -212,7 +212,7 @@ class _FrontDoor:
         await play(fault, scope, receive, send)
 
     async def _handle(self, scope: Scope, receive: Receive, send: Send, recorded: RecordedRequest) -> None:
-        error = self.emulator._gate(recorded.headers)
+        error = self.emulator.gate(recorded.headers)
         if error is not None:
             await error.response()(scope, receive, send)
         else:

@@ -19,7 +19,7 @@ from .errors import invalid, missing, not_found
 from .extras_state import BatchRun, ExtraStore
 from .inputs import ContactRef, email, first_ref, flag, gist_id, json_dict, json_object, query_int, stringish, text
 from .pagination import Paging, paginate
-from .routes import _route
+from .routes import route
 from .state import Record
 from .webhooks import Notify
 
@@ -47,16 +47,16 @@ class ExtraApi:
     def routes(self) -> list[Route]:
         """The extra routes; ``POST /campaigns`` joins the read-only ``GET /campaigns`` of `routes.Api`."""
         return [
-            _route("/campaigns", POST=self.campaign_subscription),
-            _route("/forms", GET=self.get_forms),
-            _route("/forms/{form_id:int}/submissions", GET=self.list_submissions),
-            _route("/forms/{form_id:int}/subscribe", POST=self.submit_form),
-            _route("/subscription_types", GET=self.list_subscription_types),
-            _route("/subscription_types/{type_id:int}", GET=self.get_subscription_type, POST=self.set_subscription),
-            _route("/subscription_types/{type_id:int}/attach", POST=self.attach),
-            _route("/subscription_types/{type_id:int}/detach", POST=self.detach),
-            _route("/contacts/batch", POST=self.create_batch),
-            _route("/contacts/batch/{batch_id}", GET=self.get_batch),
+            route("/campaigns", POST=self.campaign_subscription),
+            route("/forms", GET=self.get_forms),
+            route("/forms/{form_id:int}/submissions", GET=self.list_submissions),
+            route("/forms/{form_id:int}/subscribe", POST=self.submit_form),
+            route("/subscription_types", GET=self.list_subscription_types),
+            route("/subscription_types/{type_id:int}", GET=self.get_subscription_type, POST=self.set_subscription),
+            route("/subscription_types/{type_id:int}/attach", POST=self.attach),
+            route("/subscription_types/{type_id:int}/detach", POST=self.detach),
+            route("/contacts/batch", POST=self.create_batch),
+            route("/contacts/batch/{batch_id}", GET=self.get_batch),
         ]
 
     def _page(self, request: Request, items: list[Record], plural: str, render: Any) -> Response:

@@ -20,6 +20,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from gist_mcp._json import JSON, as_object
+
 from .errors import ApiError, invalid, not_found
 from .inputs import CONTACT_FIELDS, ContactRef, checked_keys, contact_write, json_dict
 from .state import Record, Store, Upsert
@@ -164,7 +166,11 @@ class ExtraStore:
 
     def add_subscription_type(self, **fields: Any) -> Record:
         """Store a subscription type; ``contact_ids`` starts empty unless given."""
-        record = {"contact_ids": set[int](), **fields, "id": self._take_id("subscription_type", fields.get("id"))}
+        record: Record = {
+            "contact_ids": set[int](),
+            **fields,
+            "id": self._take_id("subscription_type", fields.get("id")),
+        }
         self.subscription_types[record["id"]] = record
         return record
 
@@ -178,7 +184,7 @@ class ExtraStore:
 
     def add_batch(self, contacts: list[Any]) -> Record:
         """Queue a batch of contact bodies; it runs when submitted or after the configured status reads."""
-        batch = {
+        batch: Record = {
             "id": str(self._take_id("batch")),
             "status": "queued",
             "contacts": contacts,
@@ -191,7 +197,7 @@ class ExtraStore:
         self.batches[batch["id"]] = batch
         return batch
 
-    def run_batch(self, contacts: list[Any]) -> BatchRun:
+    def run_batch(self, contacts: list[JSON]) -> BatchRun:
         """Write each contact body as ``POST /contacts`` would; a body that fails is a per-record failure."""
         run = BatchRun()
         for index, body in enumerate(contacts):
@@ -199,7 +205,7 @@ class ExtraStore:
                 fields = contact_write(checked_keys(json_dict(body, f"contacts[{index}]"), CONTACT_FIELDS, "a contact"))
                 run.written.append(self.store.upsert_contact(fields))
             except ApiError as error:
-                raw: dict[str, Any] = body if isinstance(body, dict) else {}
+                raw = as_object(body) or {}
                 run.failures.append(
                     {
                         "index": index,

@@ -31,7 +31,7 @@ from .errors import invalid, missing
 from .inbox_state import STATES, AssigneeType, Inbox, MessageType, Record
 from .inputs import REF_FIELDS, RefField, checked_keys, first_ref, gist_id, json_dict, json_object, query_choice, text
 from .pagination import Paging, paginate
-from .routes import _route
+from .routes import route
 from .state import Store
 from .webhooks import Notify, Topic
 
@@ -74,19 +74,19 @@ class InboxApi:
         """The inbox routes (``count`` paths before ``{id}``: an int converter never matches them anyway)."""
         c = "/conversations/{conversation_id:int}"
         return [
-            _route("/conversations", GET=self.list_conversations, POST=self.start_conversation),
-            _route("/conversations/count", GET=self.count_total),
-            _route("/conversations/count/teams", GET=self.count_teams),
-            _route("/conversations/count/teammates", GET=self.count_teammates),
-            _route(c, GET=self.get_conversation, PATCH=self.update_conversation, DELETE=self.delete_conversation),
-            _route(f"{c}/messages", GET=self.list_messages, POST=self.reply),
-            _route(f"{c}/assign", PATCH=self.assign),
-            _route(f"{c}/priority", PATCH=self.prioritise),
-            _route(f"{c}/tags", POST=self.tag, DELETE=self.untag),
-            _route("/teams", GET=self.list_teams),
-            _route("/teams/{team_id:int}", GET=self.get_team),
-            _route("/teammates", GET=self.list_teammates),
-            _route("/teammates/{teammate_id:int}", GET=self.get_teammate),
+            route("/conversations", GET=self.list_conversations, POST=self.start_conversation),
+            route("/conversations/count", GET=self.count_total),
+            route("/conversations/count/teams", GET=self.count_teams),
+            route("/conversations/count/teammates", GET=self.count_teammates),
+            route(c, GET=self.get_conversation, PATCH=self.update_conversation, DELETE=self.delete_conversation),
+            route(f"{c}/messages", GET=self.list_messages, POST=self.reply),
+            route(f"{c}/assign", PATCH=self.assign),
+            route(f"{c}/priority", PATCH=self.prioritise),
+            route(f"{c}/tags", POST=self.tag, DELETE=self.untag),
+            route("/teams", GET=self.list_teams),
+            route("/teams/{team_id:int}", GET=self.get_team),
+            route("/teammates", GET=self.list_teammates),
+            route("/teammates/{teammate_id:int}", GET=self.get_teammate),
         ]
 
     # Rendering
@@ -245,12 +245,12 @@ class InboxApi:
         conversation = self._conversation(request)
         body = await json_object(request, TAG_FIELDS)
         message_id = _required_id(body, "message_id")
-        names = body.get("tags")
-        if isinstance(names, str):
-            names = [names]
-        if not isinstance(names, list) or not names or not all(isinstance(n, str) and n for n in names):
+        given = body.get("tags")
+        names = [given] if isinstance(given, str) else given
+        tags = [n for n in names if isinstance(n, str) and n] if isinstance(names, list) else []
+        if not tags or not isinstance(names, list) or len(tags) != len(names):
             raise invalid(f"tags must be a tag name or a list of tag names, got {names!r}")
-        self.inbox.tag(conversation, message_id, names)
+        self.inbox.tag(conversation, message_id, tags)
         return self._answer(conversation)
 
     async def untag(self, request: Request) -> Response:
@@ -339,7 +339,7 @@ class InboxApi:
 
 def _copy(record: Record) -> Record:
     """A team or teammate: its record as is (§6.8, §6.9 fields), lists copied."""
-    return {key: list(value) if isinstance(value, list) else value for key, value in record.items()}
+    return {key: value[:] if isinstance(value, list) else value for key, value in record.items()}
 
 
 def _message_body(body: Record) -> str:

@@ -9,6 +9,8 @@ reserved ``example.net`` domain.
 
 from __future__ import annotations
 
+from typing import Any
+
 from .inbox_state import STATES, Record
 from .state import Store
 
@@ -19,7 +21,7 @@ LONG_THREAD_MESSAGES = 130
 
 TEAMS = (("Support", "🛟"), ("Sales", "💼"), ("Customer Success", "🌱"))
 
-TEAMMATES = (
+TEAMMATES: tuple[tuple[str, tuple[int, ...], dict[str, Any]], ...] = (
     ("Riley Morgan", (0,), {}),
     ("Jordan Ellis", (0, 2), {}),
     ("Casey Nakamura", (1,), {}),

@@ -99,7 +99,13 @@ class Inbox:
 
     def add_team(self, name: str, emoji: str, created_at: int) -> Record:
         """Create a team; members join through `add_teammate`."""
-        team = {"id": self._take_id("team"), "name": name, "emoji": emoji, "teammate_ids": [], "created_at": created_at}
+        team: Record = {
+            "id": self._take_id("team"),
+            "name": name,
+            "emoji": emoji,
+            "teammate_ids": [],
+            "created_at": created_at,
+        }
         self.teams[team["id"]] = team
         return team
 

@@ -15,6 +15,8 @@ from typing import Any, Literal
 
 from starlette.requests import Request
 
+from gist_mcp._json import JSON, JSONObject
+
 from .errors import invalid, missing
 
 RefField = Literal["id", "user_id", "email"]
@@ -63,10 +65,10 @@ def query_choice(request: Request, name: str, choices: Collection[str], default:
     return raw
 
 
-async def json_object(request: Request, allowed: Collection[str]) -> dict[str, Any]:
+async def json_object(request: Request, allowed: Collection[str]) -> JSONObject:
     """The request body as a JSON object whose keys are all in `allowed`."""
     try:
-        body = json.loads(await request.body())
+        body: JSON = json.loads(await request.body())
     except ValueError:
         raise invalid("the request body must be a JSON object") from None
     if not isinstance(body, dict):
@@ -74,7 +76,7 @@ async def json_object(request: Request, allowed: Collection[str]) -> dict[str, A
     return checked_keys(body, allowed, "the request body")
 
 
-def checked_keys(obj: dict[str, Any], allowed: Collection[str], where: str) -> dict[str, Any]:
+def checked_keys(obj: JSONObject, allowed: Collection[str], where: str) -> JSONObject:
     """Return `obj` after checking it has no key outside `allowed`."""
     unknown = [key for key in obj if key not in allowed]
     if unknown:
@@ -82,7 +84,7 @@ def checked_keys(obj: dict[str, Any], allowed: Collection[str], where: str) -> d
     return obj
 
 
-def gist_id(value: Any, name: str) -> int:
+def gist_id(value: JSON, name: str) -> int:
     """A Gist object id: a positive integer, or its decimal string (WP Fusion sends ``"179351"``)."""
     if isinstance(value, str) and value.isdecimal():
         value = int(value)
@@ -91,47 +93,47 @@ def gist_id(value: Any, name: str) -> int:
     return value
 
 
-def text(value: Any, name: str) -> str:
+def text(value: JSON, name: str) -> str:
     """A string field."""
     if not isinstance(value, str):
         raise invalid(f"{name} must be a string, got {value!r}")
     return value
 
 
-def optional_text(value: Any, name: str) -> str | None:
+def optional_text(value: JSON, name: str) -> str | None:
     """A string field that may be null."""
     return None if value is None else text(value, name)
 
 
-def stringish(value: Any, name: str) -> str:
+def stringish(value: JSON, name: str) -> str:
     """A string that clients may send as a number (``user_id``, ``phone``); always returned as a string."""
     if isinstance(value, int) and not isinstance(value, bool):
         return str(value)
     return text(value, name)
 
 
-def timestamp(value: Any, name: str) -> int:
+def timestamp(value: JSON, name: str) -> int:
     """Unix seconds as a non-negative integer."""
     if not isinstance(value, int) or isinstance(value, bool) or value < 0:
         raise invalid(f"{name} must be a Unix timestamp in seconds, got {value!r}")
     return value
 
 
-def flag(value: Any, name: str) -> bool:
+def flag(value: JSON, name: str) -> bool:
     """A JSON boolean."""
     if not isinstance(value, bool):
         raise invalid(f"{name} must be true or false, got {value!r}")
     return value
 
 
-def json_dict(value: Any, name: str) -> dict[str, Any]:
+def json_dict(value: JSON, name: str) -> JSONObject:
     """A JSON object field."""
     if not isinstance(value, dict):
         raise invalid(f"{name} must be an object, got {value!r}")
     return value
 
 
-def email(value: Any, name: str = "email") -> str:
+def email(value: JSON, name: str = "email") -> str:
     """An email address (anything with an ``@``)."""
     address = text(value, name)
     if "@" not in address:
@@ -139,7 +141,7 @@ def email(value: Any, name: str = "email") -> str:
     return address
 
 
-def ref_value(field: RefField, value: Any, name: str) -> int | str:
+def ref_value(field: RefField, value: JSON, name: str) -> int | str:
     """Check the value of a contact selector `field`."""
     if field == "id":
         return gist_id(value, name)
@@ -148,7 +150,7 @@ def ref_value(field: RefField, value: Any, name: str) -> int | str:
     return email(value, name)
 
 
-def first_ref(source: Mapping[str, Any], where: str) -> ContactRef:
+def first_ref(source: Mapping[str, JSON], where: str) -> ContactRef:
     """The first selector present in `source`, in §7.1 matching order; 400 when there is none."""
     for field in REF_FIELDS:
         if source.get(field) not in (None, ""):
@@ -194,7 +196,7 @@ _TEXT_FIELDS = (
 """Contact body keys that take a string or null."""
 
 
-def contact_write(body: dict[str, Any]) -> dict[str, Any]:
+def contact_write(body: JSONObject) -> dict[str, Any]:
     """Check a ``POST /contacts`` body and return its fields normalised, absent fields left out.
 
     ``user_id`` and ``phone`` become strings, ``signed_up_at: ""`` becomes None (unset, §6.1 pass 2),
@@ -229,11 +231,12 @@ def contact_write(body: dict[str, Any]) -> dict[str, Any]:
     return fields
 
 
-def tag_names(value: Any) -> list[str]:
+def tag_names(value: JSON) -> list[str]:
     """The ``tags`` field of a contact write: a list of non-empty tag names."""
-    if not isinstance(value, list) or not all(isinstance(name, str) and name for name in value):
+    names = [name for name in value if isinstance(name, str) and name] if isinstance(value, list) else []
+    if not isinstance(value, list) or len(names) != len(value):
         raise invalid(f"tags must be a list of tag names, got {value!r}")
-    return list(value)
+    return names
 
 
 @dataclass(frozen=True)
@@ -248,7 +251,7 @@ MAX_TAG_CONTACTS = 50
 """Contacts per tag/untag request; more are rejected (§5: larger batches time out on Gist)."""
 
 
-def tag_items(value: Any) -> list[TagItem]:
+def tag_items(value: JSON) -> list[TagItem]:
     """Check the ``contacts`` list of ``POST /tags``: objects with exactly one selector, optional ``untag``."""
     if not isinstance(value, list):
         raise invalid(f"contacts must be a list, got {value!r}")
@@ -284,7 +287,7 @@ class TagWrite:
     items: list[TagItem] | None = None
 
 
-def tag_write(body: dict[str, Any]) -> TagWrite:
+def tag_write(body: JSONObject) -> TagWrite:
     """Check a ``POST /tags`` body (keys already limited to ``id``, ``name``, ``contacts``)."""
     if body.get("name") in (None, ""):
         raise missing("name is required")
@@ -308,7 +311,7 @@ class EventWrite:
     occurred_at: int | None
 
 
-def event_write(body: dict[str, Any]) -> EventWrite:
+def event_write(body: JSONObject) -> EventWrite:
     """Check a ``POST /events`` body; ``name`` is accepted for ``event_name`` (§7.5), which wins if both are sent."""
     raw_name = body.get("event_name", body.get("name"))
     if raw_name in (None, ""):

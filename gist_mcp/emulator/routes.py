@@ -39,7 +39,7 @@ Handler = Callable[[Request], Awaitable[Response]]
 SECONDS_PER_DAY = 86400
 
 
-def _route(path: str, **handlers: Handler) -> Route:
+def route(path: str, **handlers: Handler) -> Route:
     """One route for `path` that dispatches on the method (HEAD is served as GET)."""
 
     async def endpoint(request: Request) -> Response:
@@ -59,15 +59,15 @@ class Api:
     def routes(self) -> list[Route]:
         """All routes of the emulated API."""
         return [
-            _route("/contacts", GET=self.get_contacts, POST=self.upsert_contact, DELETE=self.delete_contact_by),
-            _route("/contacts/{contact_id:int}", GET=self.get_contact, DELETE=self.delete_contact),
-            _route("/tags", GET=self.list_tags, POST=self.write_tag),
-            _route("/tags/{tag_id:int}", DELETE=self.delete_tag),
-            _route("/segments", GET=self.list_segments),
-            _route("/segments/{segment_id:int}", GET=self.get_segment),
-            _route("/campaigns", GET=self.list_campaigns),
-            _route("/campaigns/{campaign_id:int}", GET=self.get_campaign),
-            _route("/events", GET=self.list_events, POST=self.track_event),
+            route("/contacts", GET=self.get_contacts, POST=self.upsert_contact, DELETE=self.delete_contact_by),
+            route("/contacts/{contact_id:int}", GET=self.get_contact, DELETE=self.delete_contact),
+            route("/tags", GET=self.list_tags, POST=self.write_tag),
+            route("/tags/{tag_id:int}", DELETE=self.delete_tag),
+            route("/segments", GET=self.list_segments),
+            route("/segments/{segment_id:int}", GET=self.get_segment),
+            route("/campaigns", GET=self.list_campaigns),
+            route("/campaigns/{campaign_id:int}", GET=self.get_campaign),
+            route("/events", GET=self.list_events, POST=self.track_event),
         ]
 
     def _page(self, request: Request, items: list[Record], plural: str, render: Callable[[Record], Any]) -> Response:

@@ -255,7 +255,7 @@ class Store:
 
     def add_tag(self, name: str, tag_id: int | None = None) -> Record:
         """Create a tag (no check that the name is free: use `ensure_tag` for that)."""
-        tag = {"id": self._take_id("tag", tag_id, self.tags), "name": name}
+        tag: Record = {"id": self._take_id("tag", tag_id, self.tags), "name": name}
         self.tags[tag["id"]] = tag
         return tag
 

@@ -22,12 +22,12 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from typing import Any
 from urllib.parse import urlencode
 
 import httpx
 from pydantic import SecretStr
 
+from gist_mcp._json import JSON, JSONObject
 from gist_mcp.hosted.config import HostedSettings
 
 REFUSED_FORM = frozenset({400, 415, 422})
@@ -124,14 +124,14 @@ class GistOAuth:
         return Workspace(f"token-{digest}")
 
 
-def _json(response: httpx.Response, step: str) -> dict[str, Any]:
+def _json(response: httpx.Response, step: str) -> JSONObject:
     """The JSON object of a successful answer, or a GistLoginError naming the step and status."""
     if response.status_code >= 400:
         raise GistLoginError(f"Gist refused the {step} (HTTP {response.status_code}).")
     if len(response.content) > MAX_ANSWER_BYTES:
         raise GistLoginError(f"Gist's {step} answer is larger than {MAX_ANSWER_BYTES} bytes.")
     try:
-        data = response.json()
+        data: JSON = response.json()
     except ValueError:
         data = None
     if not isinstance(data, dict):

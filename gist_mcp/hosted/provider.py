@@ -29,6 +29,7 @@ import logging
 import secrets
 import time
 from collections.abc import Callable
+from typing import TypedDict
 
 from cryptography.fernet import InvalidToken
 from mcp.server.auth.provider import (
@@ -72,6 +73,15 @@ MAX_CALLBACK_PARAM_CHARS = 2048
 def digest(value: str) -> str:
     """The key a code or token is stored under (the value itself is never stored)."""
     return hashlib.sha256(value.encode()).hexdigest()
+
+
+class _TokenFields(TypedDict):
+    """What an access token and its refresh token share."""
+
+    client_id: str
+    scopes: list[str]
+    resource: str
+    subject: str
 
 
 class Grant:
@@ -241,7 +251,7 @@ class GistOAuthProvider(OAuthAuthorizationServerProvider[AuthorizationCode, Refr
             raise TokenError("invalid_grant", "the Gist login behind this grant is gone: log in again")
         now = int(self._clock())
         access, refresh = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
-        common = {"client_id": client.client_id, "scopes": scopes, "resource": self.resource, "subject": subject}
+        common = _TokenFields(client_id=client.client_id, scopes=scopes, resource=self.resource, subject=subject)
         access_record = AccessToken(token="", expires_at=now + ACCESS_TOKEN_SECONDS, **common)
         refresh_record = RefreshToken(token="", expires_at=now + REFRESH_TOKEN_SECONDS, **common)
         await self.store.put(

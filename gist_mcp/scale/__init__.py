@@ -11,6 +11,7 @@ the drivers come with the `scale` extra (`pip install "gist-mcp[scale]"`). One m
 - `ratelimit`: the Gist rate limit (`_ratelimit.Limiter`) counted in Redis across replicas;
 - `fanout`: webhook arrivals announced to every replica over Redis pub/sub;
 - `events`: the SDK's `EventStore` (SSE resumption) on Redis streams;
+- `redis_client`: the one Redis connection factory;
 - `metrics`: Prometheus text at `/metrics` from the measurement points in `gist_mcp._probes`.
 
 Each PostgreSQL store's schema is a component of its own in `migrations` ("webhooks", "hosted").

@@ -23,6 +23,8 @@ from mcp_types import JSONRPCMessage, jsonrpc_message_adapter
 from redis.asyncio import Redis
 from redis.exceptions import ResponseError
 
+from gist_mcp.scale.redis_client import connect
+
 KEY_PREFIX = "gist-mcp:sse:"
 MAX_EVENTS_PER_STREAM = 1000
 """Events kept per SSE stream (approximately: Redis trims whole nodes); older ones cannot be replayed."""
@@ -39,7 +41,7 @@ class RedisEventStore(EventStore):
     """SSE events in Redis streams, shared by every replica."""
 
     def __init__(self, url: str, prefix: str = KEY_PREFIX) -> None:
-        self._redis: Redis = Redis.from_url(url)
+        self._redis: Redis = connect(url)
         self._prefix = prefix
 
     def __repr__(self) -> str:

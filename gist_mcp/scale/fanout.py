@@ -12,12 +12,14 @@ at most the store's `poll_interval`, which stays as the fallback.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import anyio
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
+
+from gist_mcp.scale.redis_client import connect
 
 logger = logging.getLogger(__name__)
 
@@ -30,7 +32,7 @@ class ArrivalFanout:
     """Publishes this replica's arrivals and wakes on every replica's (one Redis connection each way)."""
 
     def __init__(self, url: str, channel: str = CHANNEL) -> None:
-        self._redis: Redis = Redis.from_url(url)
+        self._redis: Redis = connect(url)
         self.channel = channel
 
     def __repr__(self) -> str:
@@ -39,7 +41,7 @@ class ArrivalFanout:
     async def publish(self) -> None:
         """Announce that an event was stored; a Redis failure is logged, never raised (it is committed)."""
         try:
-            await self._redis.publish(self.channel, b"stored")
+            await self._redis.publish(self.channel, b"stored")  # pyright: ignore[reportUnknownMemberType]  # redis-py: **kwargs unannotated
         except (RedisError, OSError) as error:
             logger.warning(
                 "Could not announce a webhook arrival on Redis (%s); replicas see it on their next poll.", error
@@ -49,13 +51,15 @@ class ArrivalFanout:
         """Call `wake()` for every announcement until cancelled, resubscribing after Redis failures."""
         started = False
         while True:
-            pubsub = self._redis.pubsub()
+            pubsub = self._redis.pubsub()  # pyright: ignore[reportUnknownMemberType]  # redis-py: **kwargs unannotated
             try:
                 await pubsub.subscribe(self.channel)
                 if not started:
                     started = True
                     task_status.started()
-                async for message in pubsub.listen():
+                # redis-py leaves the messages' type unknown; each is a dict with a "type" key.
+                messages: AsyncIterator[dict[str, object]] = pubsub.listen()  # pyright: ignore[reportUnknownMemberType, reportUnknownVariableType]
+                async for message in messages:
                     if message.get("type") == "message":
                         wake()
             except (RedisError, OSError) as error:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import time
 import typing
-from typing import Any
+from typing import Any, cast
 
 from mcp_types import ClientNotification, ClientRequest
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
@@ -115,8 +115,9 @@ class OperationTimer:
             _probes.operation(method, tool, outcome, time.perf_counter() - started)
 
 
-def _is_error_dict(result: Any) -> bool:
-    return isinstance(result, dict) and bool(result.get("isError"))
+def _is_error_dict(result: object) -> bool:
+    """Whether a call's result is a plain `{"isError": true, ...}` (some middleware answers in dicts)."""
+    return isinstance(result, dict) and bool(cast(dict[str, object], result).get("isError"))
 
 
 def enable() -> PrometheusSink:

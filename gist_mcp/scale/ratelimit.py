@@ -27,6 +27,8 @@ from typing import Any
 import anyio
 from redis.asyncio import Redis
 
+from gist_mcp.scale.redis_client import connect
+
 BUSY_POLL = 0.05
 """Seconds between checks while every slot is in flight on some replica."""
 KEY_PREFIX = "gist-mcp:ratelimit:"
@@ -74,7 +76,7 @@ class RedisRateLimiter:
         """`lease`: seconds a slot counts as in flight at most (longer than any request: the call deadline)."""
         self.requests = requests
         self.window = window
-        self._redis: Redis = Redis.from_url(url)
+        self._redis: Redis = connect(url)
         self._key = workspace_key(api_key, prefix)
         self._args = (round(window * 1000), requests, round(lease * 1000))
         self._acquire: Any = self._redis.register_script(ACQUIRE)

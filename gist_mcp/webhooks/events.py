@@ -27,6 +27,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from gist_mcp._json import JSON, JSONObject
+
 MAX_EVENT_BYTES = 64 * 1024
 """Largest stored event (UTF-8 bytes of its compact JSON, and of the body received). Gist's contact
 payloads are a few KiB (a contact with its tags and properties), so this leaves ten times that, while
@@ -54,18 +56,18 @@ class Accepted:
 
     id: str
     topic: str
-    payload: dict[str, Any]
+    payload: JSONObject
     text: str
     """The compact JSON stored (UTF-8, at most MAX_EVENT_BYTES bytes)."""
     size: int
     """len(text) in UTF-8 bytes: what the store's and the listings' byte budgets count."""
 
 
-def accept(payload: dict[str, Any]) -> Accepted:
+def accept(payload: JSONObject) -> Accepted:
     """Check and clean `payload` (see the module docstring); raises PayloadRefused saying why not."""
     if _depth(payload) > MAX_NESTING_DEPTH:
         raise PayloadRefused(400, f"body nested deeper than {MAX_NESTING_DEPTH} levels")
-    clean = _clean(payload)
+    clean = _clean_object(payload)
     text = json.dumps(clean, separators=(",", ":"), ensure_ascii=False)
     size = len(text.encode())
     if size > MAX_EVENT_BYTES:
@@ -73,7 +75,7 @@ def accept(payload: dict[str, Any]) -> Accepted:
     return Accepted(id=event_id(clean), topic=event_topic(clean), payload=clean, text=text, size=size)
 
 
-def _depth(value: Any) -> int:
+def _depth(value: JSON) -> int:
     """How deep objects and arrays nest in `value` (a scalar is 0), walked without recursion."""
     deepest, pending = 0, [(value, 1)]
     while pending:
@@ -86,7 +88,12 @@ def _depth(value: Any) -> int:
     return deepest
 
 
-def _clean(value: Any) -> Any:
+def _clean_object(value: JSONObject) -> JSONObject:
+    """`_clean` of an object: its keys and values."""
+    return {_SURROGATE.sub("\ufffd", key): _clean(item) for key, item in value.items()}
+
+
+def _clean(value: JSON) -> JSON:
     """`value` with lone surrogates replaced; PayloadRefused for a non-finite number.
 
     Recursive, which is safe: `accept` checks the depth first.
@@ -94,7 +101,7 @@ def _clean(value: Any) -> Any:
     if isinstance(value, str):
         return _SURROGATE.sub("\ufffd", value)
     if isinstance(value, dict):
-        return {_SURROGATE.sub("\ufffd", str(key)): _clean(item) for key, item in value.items()}
+        return _clean_object(value)
     if isinstance(value, list):
         return [_clean(item) for item in value]
     if isinstance(value, float) and not math.isfinite(value):

@@ -17,8 +17,7 @@ import hashlib
 import hmac
 import json
 import logging
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Generator
 
 import anyio
 from anyio.abc import TaskStatus
@@ -29,6 +28,7 @@ from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
 from gist_mcp import _probes
+from gist_mcp._json import JSON, JSONObject
 from gist_mcp._serve import listen, serve_asgi
 from gist_mcp.webhooks.config import RECEIVER_PATH, WebhookSettings
 from gist_mcp.webhooks.events import MAX_EVENT_BYTES, MAX_NESTING_DEPTH, PayloadRefused
@@ -53,10 +53,10 @@ def signature_matches(secret: str, body: bytes, header: str | None) -> bool:
     return hmac.compare_digest(signature(secret, body).encode(), header.strip().lower().encode())
 
 
-def _json_object(body: bytes) -> dict[str, Any]:
+def _json_object(body: bytes) -> JSONObject:
     """The body as a JSON object; PayloadRefused (400) when it is anything else."""
     try:
-        payload = json.loads(body)
+        payload: JSON = json.loads(body)
     except RecursionError:  # nesting deep enough to exhaust the parser's stack
         raise PayloadRefused(400, f"body nested deeper than {MAX_NESTING_DEPTH} levels") from None
     except ValueError:  # includes bad UTF-8 and integers too long to convert
@@ -126,7 +126,7 @@ def receiver_routes(store: WebhookStore, settings: WebhookSettings) -> list[Rout
 
 
 @contextlib.contextmanager
-def hide_token_in_access_log(token: str) -> Iterator[None]:
+def hide_token_in_access_log(token: str) -> Generator[None, None, None]:
     """Mask `token` in uvicorn's access log (its lines carry the request path) while the block runs."""
 
     def redact(record: logging.LogRecord) -> bool:

@@ -39,7 +39,7 @@ import logging
 import math
 import sqlite3
 from abc import ABC, abstractmethod
-from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Iterable, Iterator
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Generator, Iterable
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -123,7 +123,7 @@ def row_event(row: _Row) -> WebhookEvent:
 
 
 @contextmanager
-def _write(conn: sqlite3.Connection) -> Iterator[None]:
+def _write(conn: sqlite3.Connection) -> Generator[None, None, None]:
     """One write transaction; IMMEDIATE takes the write lock up front, so busy waits happen here only."""
     conn.execute("BEGIN IMMEDIATE")
     try:
