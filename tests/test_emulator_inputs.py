@@ -29,8 +29,8 @@ BODY_REFUSALS: list[tuple[str, Any, tuple[int, str, str]]] = [
             400,
             INVALID,
             "unknown field 'nickname' in the request body; allowed: id, email, user_id, type, name, full_name, "
-            "first_name, last_name, company_name, job_title, phone, signed_up_at, last_seen_ip, last_seen_user_agent, unsubscribed_from_emails, custom_properties, tags, "
-            "location_data",
+            "first_name, last_name, company_name, job_title, phone, signed_up_at, last_seen_ip, "
+            "last_seen_user_agent, unsubscribed_from_emails, custom_properties, tags, location_data",
         ),
     ),
     ("/contacts", {"id": 0}, (400, INVALID, "id must be a positive integer id, got 0")),
