@@ -36,9 +36,12 @@ def test_metrics_on_stdio_is_refused(env: pytest.MonkeyPatch, capsys: pytest.Cap
     assert "--metrics needs --transport http" in refusal(capsys, "--metrics")
 
 
-def test_a_public_bind_without_a_token_is_refused(env: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
-    err = refusal(capsys, "--transport", "http", "--host", "0.0.0.0")
-    assert "Binding to 0.0.0.0 exposes the server: set GIST_MCP_AUTH_TOKEN" in err
+@pytest.mark.parametrize("host", ["0.0.0.0", "::", "gist-mcp.example.com"])
+def test_a_public_bind_without_a_token_is_refused(
+    env: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], host: str
+) -> None:
+    err = refusal(capsys, "--transport", "http", "--host", host)
+    assert f"Binding to {host} exposes the server: set GIST_MCP_AUTH_TOKEN" in err
 
 
 def test_a_public_bind_with_a_short_token_is_refused(

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 
 import httpx
 import pytest
@@ -22,6 +23,7 @@ FORMS = [
 CONVERSATION = {"id": 5, "state": "open", "title": "Billing", "is_priority": True}
 
 
+@asynccontextmanager
 async def connected(answer: Answer) -> AsyncIterator[Client]:
     server = create_server(settings_for(), transport=httpx.MockTransport(answer))
     async with Client(server) as client:
@@ -48,7 +50,7 @@ def inbox(patched: dict[str, object]) -> Answer:
 
 @pytest.fixture
 async def forms() -> AsyncIterator[Client]:
-    async for client in connected(forms_ignoring_form_id):
+    async with connected(forms_ignoring_form_id) as client:
         yield client
 
 
@@ -64,18 +66,18 @@ async def test_get_form_absent_from_the_whole_list_is_not_found(forms: Client) -
 
 
 async def test_a_boolean_priority_flag_and_an_empty_thread_are_read_as_they_are() -> None:
-    async for client in connected(inbox({})):
+    async with connected(inbox({})) as client:
         thread = await call(client, "get_conversation", {"conversation_id": 5})
         assert (thread["id"], thread["priority"], thread["messages"], thread["older_messages"]) == (5, True, [], False)
 
 
 async def test_tagging_a_conversation_without_messages_changes_nothing_and_says_so() -> None:
-    async for client in connected(inbox({})):
+    async with connected(inbox({})) as client:
         text = await call_error(client, "tag_conversation", {"conversation_id": 5, "tag": "vip"})
     assert "Conversation 5 has no messages to tag; nothing was changed." in text
 
 
 async def test_an_update_answered_without_the_conversation_reads_it_back() -> None:
-    async for client in connected(inbox({"ok": True})):
+    async with connected(inbox({"ok": True})) as client:
         updated = await call(client, "update_conversation", {"conversation_id": 5, "title": "Billing"})
     assert (updated["id"], updated["title"], updated["applied"]) == (5, "Billing", ["details"])
