@@ -10,6 +10,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
 import anyio
+import httpx
 from anyio.streams.text import TextReceiveStream
 
 LISTENING = re.compile(r"Uvicorn running on (http://\S+)")
@@ -76,9 +77,22 @@ async def listening_process(
 
 def free_port() -> int:
     """A port free now, for the few servers that must know their port before they start: two stdio
-    processes sharing one `--webhook-port`, and hosted mode, whose OAuth URLs are built from the bound
-    address. The process binds it within a second, so the probe-then-bind race is tolerated there;
-    everything else starts on port 0 (`http_server`, `listening_process`)."""
+    processes sharing one `--webhook-port`, hosted mode, whose OAuth URLs are built from the bound
+    address, and the replicas behind the test proxy. The process binds it within a second, so the
+    probe-then-bind race is tolerated there; everything else starts on port 0 (`http_server`,
+    `listening_process`), and `until_healthy` waits for the rest."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+async def until_healthy(url: str) -> None:
+    """Wait until the gist-mcp HTTP server at `url` answers `/health` (for servers started on a `free_port`)."""
+    async with httpx.AsyncClient() as http:
+        while True:
+            try:
+                if (await http.get(f"{url}/health")).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            await anyio.sleep(0.1)

@@ -24,6 +24,7 @@ from pathlib import Path
 import anyio
 import httpx
 from anyio.abc import Process
+from processes import free_port, until_healthy
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
@@ -109,25 +110,6 @@ def _proxy(deployment_urls: list[str], alive: list[bool], http: httpx.AsyncClien
     return Starlette(routes=[Route("/{path:path}", forward, methods=["GET", "POST", "DELETE"])])
 
 
-async def _healthy(url: str) -> None:
-    async with httpx.AsyncClient() as http:
-        while True:
-            try:
-                if (await http.get(f"{url}/health")).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            await anyio.sleep(0.1)
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @contextlib.asynccontextmanager
 async def deployment(
     count: int,
@@ -175,7 +157,7 @@ async def deployment(
             urls = [f"http://127.0.0.1:{port}" for port in ports]
             with anyio.fail_after(60):
                 for url in urls:
-                    await _healthy(url)
+                    await until_healthy(url)
             alive = [True] * count
             async with httpx.AsyncClient(timeout=120) as http, serve_asgi(_proxy(urls, alive, http)) as proxy_url:
                 yield Deployment(proxy_url, urls, processes, watch, alive)

@@ -13,7 +13,7 @@ import httpx
 import pytest
 from conftest import call
 from hosted_fixtures import SECRET_KEY, user_at
-from processes import free_port
+from processes import free_port, until_healthy
 from test_transports import COMMAND
 
 pytestmark = pytest.mark.anyio
@@ -32,13 +32,8 @@ async def test_sandbox_hosted_command_logs_users_in_to_their_own_workspaces(tmp_
     responses: list[str] = []
     try:
         with anyio.fail_after(60):
+            await until_healthy(url)
             async with httpx.AsyncClient() as http:
-                while True:
-                    try:
-                        if (await http.get(f"{url}/health")).status_code == 200:
-                            break
-                    except httpx.TransportError:
-                        await anyio.sleep(0.1)
                 assert (await http.post(f"{url}/mcp", json={})).status_code == 401
             async with user_at(url, responses) as (alice, _), user_at(url, responses) as (bob, _):
                 await call(alice, "create_lead", {"email": "alice-only@example.com"})
@@ -78,13 +73,8 @@ async def test_hosted_command_keeps_its_records_in_postgres_with_a_database_url(
     url = f"http://127.0.0.1:{port}"
     try:
         with anyio.fail_after(60):
+            await until_healthy(url)
             async with httpx.AsyncClient() as http:
-                while True:
-                    try:
-                        if (await http.get(f"{url}/health")).status_code == 200:
-                            break
-                    except httpx.TransportError:
-                        await anyio.sleep(0.1)
                 registered = await http.post(
                     f"{url}/register",
                     json={"redirect_uris": ["http://127.0.0.1:9/callback"], "token_endpoint_auth_method": "none"},
