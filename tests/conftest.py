@@ -70,6 +70,21 @@ def emulator(request: pytest.FixtureRequest) -> GistEmulator:
     return GistEmulator(api_keys=(CANARY_KEY,), clock=unix_time if virtual else None)
 
 
+@pytest.fixture
+async def gist(emulator: GistEmulator) -> AsyncIterator[httpx.AsyncClient]:
+    """Plain HTTP to the in-memory emulator with the canary key, for tests of the emulator's own answers."""
+    transport = httpx.ASGITransport(app=emulator.app)
+    headers = {"Authorization": f"Bearer {CANARY_KEY}"}
+    async with httpx.AsyncClient(transport=transport, base_url=BASE_URL, headers=headers) as http:
+        yield http
+
+
+def refusal(response: httpx.Response) -> tuple[int, str, str]:
+    """An emulator error answer as (status, code, message) from its `errors` envelope (exactly one error)."""
+    (error,) = response.json()["errors"]
+    return response.status_code, error["code"], error["message"]
+
+
 def _not_json(constant: str) -> NoReturn:
     raise ValueError(f"{constant} is not JSON")
 

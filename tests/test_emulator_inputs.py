@@ -6,14 +6,12 @@ fail a test: each row is a whole expectation (method, path, body or query, statu
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 import pytest
-from conftest import CANARY_KEY
+from conftest import refusal
 
-from gist_mcp.emulator import GistEmulator
 from gist_mcp.emulator.inputs import MAX_TAG_CONTACTS
 
 pytestmark = pytest.mark.anyio
@@ -128,20 +126,6 @@ QUERY_REFUSALS: list[tuple[str, tuple[int, str, str]]] = [
     ("/contacts?order=sideways", (400, INVALID, "order must be one of asc, desc, got 'sideways'")),
     ("/segments?include_count=yes", (400, INVALID, "include_count must be true or false, got 'yes'")),
 ]
-
-
-@pytest.fixture
-async def gist() -> AsyncIterator[httpx.AsyncClient]:
-    emulator = GistEmulator(api_keys=(CANARY_KEY,))
-    transport = httpx.ASGITransport(app=emulator.app)
-    headers = {"Authorization": f"Bearer {CANARY_KEY}"}
-    async with httpx.AsyncClient(transport=transport, base_url="http://gist.test", headers=headers) as client:
-        yield client
-
-
-def refusal(response: httpx.Response) -> tuple[int, str, str]:
-    (error,) = response.json()["errors"]
-    return response.status_code, error["code"], error["message"]
 
 
 @pytest.mark.parametrize(("path", "body", "expected"), BODY_REFUSALS)

@@ -5,14 +5,11 @@ Each row is a whole expectation (status, code, message), so a changed refusal sh
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 import pytest
-from conftest import CANARY_KEY
-
-from gist_mcp.emulator import GistEmulator
+from conftest import refusal
 
 pytestmark = pytest.mark.anyio
 
@@ -88,19 +85,8 @@ REFUSALS: list[tuple[str, str, Any, tuple[int, str, str]]] = [
 ]
 
 
-@pytest.fixture
-async def gist() -> AsyncIterator[httpx.AsyncClient]:
-    emulator = GistEmulator(api_keys=(CANARY_KEY,))
-    transport = httpx.ASGITransport(app=emulator.app)
-    headers = {"Authorization": f"Bearer {CANARY_KEY}"}
-    async with httpx.AsyncClient(transport=transport, base_url="http://gist.test", headers=headers) as client:
-        yield client
-
-
 @pytest.mark.parametrize(("method", "path", "body", "expected"), REFUSALS)
 async def test_a_malformed_inbox_request_is_refused_naming_the_field(
     gist: httpx.AsyncClient, method: str, path: str, body: Any, expected: tuple[int, str, str]
 ) -> None:
-    response = await gist.request(method, path, json=body)
-    (error,) = response.json()["errors"]
-    assert (response.status_code, error["code"], error["message"]) == expected
+    assert refusal(await gist.request(method, path, json=body)) == expected

@@ -6,7 +6,7 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import BASE_URL, CANARY_KEY, call, call_error
+from conftest import call, call_error
 from mcp import Client
 
 from gist_mcp.emulator import GistEmulator
@@ -85,11 +85,8 @@ async def test_bad_arguments_name_the_argument_and_reach_no_gist(
     ],
 )
 async def test_the_emulator_accepts_the_other_spellings_of_the_reference(
-    emulator: GistEmulator, path: str, body: dict[str, Any], member: bool
+    emulator: GistEmulator, gist: httpx.AsyncClient, path: str, body: dict[str, Any], member: bool
 ) -> None:
-    transport = httpx.ASGITransport(app=emulator.app)
-    headers = {"Authorization": f"Bearer {CANARY_KEY}"}
-    async with httpx.AsyncClient(transport=transport, base_url=BASE_URL, headers=headers) as http:
-        response = await http.post(path, json=body)
+    response = await gist.post(path, json=body)
     assert response.status_code == 200
     assert (179301 in emulator.extras.subscription_types[61]["contact_ids"]) is member
