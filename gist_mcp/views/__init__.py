@@ -49,12 +49,16 @@ class View:
 
 
 @functools.cache
+def _asset(filename: str) -> str:
+    """A file of this folder, read once (the shared style and bridge go into every page)."""
+    return (_HERE / filename).read_text(encoding="utf-8")
+
+
+@functools.cache
 def html_of(name: str) -> str:
     """`<name>.html` with `/*STYLE*/` and `/*BRIDGE*/` replaced by style.css and bridge.js."""
-    page = (_HERE / f"{name}.html").read_text(encoding="utf-8")
-    style = (_HERE / "style.css").read_text(encoding="utf-8")
-    bridge = (_HERE / "bridge.js").read_text(encoding="utf-8")
-    return page.replace("/*STYLE*/", style, 1).replace("/*BRIDGE*/", bridge, 1)
+    page = _asset(f"{name}.html")
+    return page.replace("/*STYLE*/", _asset("style.css"), 1).replace("/*BRIDGE*/", _asset("bridge.js"), 1)
 
 
 VIEWS: tuple[View, ...] = (
