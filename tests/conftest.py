@@ -36,6 +36,15 @@ hypothesis.settings.register_profile("ci", derandomize=True, database=None, prin
 hypothesis.settings.register_profile("dev", print_blob=True)
 hypothesis.settings.load_profile("ci" if os.environ.get("CI") else "dev")
 
+WORKERS_PER_CORE = 2
+"""`-n auto` (pyproject's addopts) starts this many pytest-xdist workers per core the process may use:
+about half the suite's wall time is spent waiting on the processes and sockets its tests start."""
+
+
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
+    """How many workers `-n auto` means here (see WORKERS_PER_CORE)."""
+    return WORKERS_PER_CORE * len(os.sched_getaffinity(0))
+
 
 @pytest.fixture
 def anyio_backend(request: pytest.FixtureRequest) -> str | tuple[str, dict[str, Any]]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+
 import pytest
 from cryptography.fernet import Fernet
 
@@ -15,7 +17,8 @@ from gist_mcp.hosted.config import (
 )
 from gist_mcp.settings import Settings
 
-KEY = Fernet.generate_key().decode()
+KEY = base64.urlsafe_b64encode(bytes(range(32))).decode()
+"""A fixed, valid Fernet key: test ids built from it are the same in every process (pytest-xdist compares them)."""
 SECRET_CANARY = "oauth-secret-canary-8d1e"
 FULL = {
     "GIST_MCP_PUBLIC_URL": "https://mcp.example.com/",
