@@ -8,13 +8,13 @@ parts are: the emulator (sandbox only), the HTTP app (HTTP transport only) and t
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
 OPTIONAL = ("gist_mcp.emulator", "gist_mcp.http_app", "gist_mcp.webhooks.receiver", "gist_mcp._serve")
 PROBE = """
 import json, sys
@@ -29,12 +29,13 @@ def loaded_after_building(*argv: str, data_dir: Path) -> set[str]:
     """The gist_mcp modules loaded once `gist-mcp <argv>` has built its server (nothing is served)."""
     done = subprocess.run(
         [sys.executable, "-c", PROBE, *argv],
-        cwd=ROOT,
+        cwd=data_dir,  # not the checkout: `-c` puts the working folder first on sys.path
         capture_output=True,
         text=True,
         timeout=60,
         check=True,
-        env={"PYTHONPATH": str(ROOT), "GIST_API_KEY": "lazy-key", "GIST_MCP_DATA_DIR": str(data_dir)},
+        env={k: v for k, v in os.environ.items() if k == "PYTHONPATH"}
+        | {"GIST_API_KEY": "lazy-key", "GIST_MCP_DATA_DIR": str(data_dir)},
     )
     return set(json.loads(done.stdout.splitlines()[-1]))
 

@@ -107,14 +107,15 @@ def python_block(marker: str) -> str:
     return block
 
 
-def checkout_command(tmp_path: Path) -> Path:
-    """A `gist-mcp` executable running this checkout, first on PATH (what `pip install .` would put there)."""
+def installed_command(tmp_path: Path) -> Path:
+    """A `gist-mcp` executable first on PATH: the console script pip installed beside this Python (in CI, the
+    wheel's), never the checkout."""
+    script = Path(sys.executable).with_name("gist-mcp")
+    assert script.is_file(), f"no gist-mcp console script beside {sys.executable}: pip install '.[test]' first"
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     shim = bin_dir / "gist-mcp"
-    shim.write_text(
-        f'#!/bin/sh\nPYTHONPATH={shlex.quote(str(ROOT))} exec {shlex.quote(sys.executable)} -m gist_mcp "$@"\n'
-    )
+    shim.write_text(f'#!/bin/sh\nexec {shlex.quote(str(script))} "$@"\n')
     shim.chmod(0o755)
     return shim
 
@@ -130,7 +131,7 @@ def test_the_agents_sdk_snippet_runs_when_pasted_into_a_file(tmp_path: Path) -> 
     pytest.importorskip("agents")
     script = tmp_path / "agent.py"
     script.write_text(python_block("from agents import"), encoding="utf-8")
-    shim = checkout_command(tmp_path)
+    shim = installed_command(tmp_path)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("GIST_", "OPENAI_"))}
     env["PATH"] = f"{shim.parent}{os.pathsep}{env.get('PATH', '')}"
     done = subprocess.run([sys.executable, str(script)], env=env, capture_output=True, text=True, timeout=120)
@@ -157,7 +158,7 @@ def langchain_server() -> dict[str, Any]:
 
 @pytest.mark.anyio
 @pytest.mark.parametrize("version", ["2025-06-18", "2025-11-25"])
-async def test_the_langchain_command_line_serves_an_mcp_1x_handshake(version: str) -> None:
+async def test_the_langchain_command_line_serves_an_mcp_1x_handshake(version: str, tmp_path: Path) -> None:
     """What an mcp 1.x client (langchain-mcp-adapters) sends, as raw JSON-RPC lines on the command's stdio."""
     entry = langchain_server()
     assert entry["transport"] == "stdio"
@@ -178,7 +179,7 @@ async def test_the_langchain_command_line_serves_an_mcp_1x_handshake(version: st
         {"jsonrpc": "2.0", "id": 2, "method": "tools/list"},
     ]
     with anyio.fail_after(60):
-        async with await anyio.open_process([sys.executable, *args], env=env, cwd=ROOT) as process:
+        async with await anyio.open_process([sys.executable, *args], env=env, cwd=tmp_path) as process:
             assert process.stdin is not None
             assert process.stdout is not None
             await process.stdin.send("".join(json.dumps(m) + "\n" for m in messages).encode())
@@ -202,7 +203,7 @@ def test_langchain_mcp_adapters_from_its_own_environment_calls_a_tool(tmp_path: 
     """The real adapters (mcp 1.x) in their own environment, running the README's server entry."""
     assert LANGCHAIN_PYTHON is not None
     entry = langchain_server()
-    shim = checkout_command(tmp_path)
+    shim = installed_command(tmp_path)
     script = tmp_path / "langchain_client.py"
     script.write_text(
         "import asyncio, json, sys\n"
