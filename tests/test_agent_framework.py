@@ -80,6 +80,7 @@ async def test_agent_lists_gist_tools_and_calls_list_segments() -> None:
             assert "Paying customers" in str(output)
 
 
+@pytest.mark.slow
 def test_example_script_runs_offline() -> None:
     if not EXAMPLE.exists():
         pytest.skip(f"{EXAMPLE} is not in this tree (sdist)")

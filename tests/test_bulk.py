@@ -50,6 +50,7 @@ async def bulk_client(request: pytest.FixtureRequest, server: GistServer) -> Any
         yield connected
 
 
+@pytest.mark.slow
 async def test_five_thousand_records_go_in_chunks_and_all_land(
     server: GistServer, emulator: GistEmulator, waits: list[float]
 ) -> None:

@@ -99,6 +99,7 @@ async def served_emulator() -> AsyncIterator[tuple[GistEmulator, str]]:
         yield emulator, url
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize("transport", ["stdio", "http"])
 async def test_cancelling_over_a_real_transport_stops_its_gist_requests(transport: str, mode: str) -> None:

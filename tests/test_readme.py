@@ -87,9 +87,9 @@ def test_readme_test_command_is_the_one_ci_runs() -> None:
     assignment = re.search(r"^README_TEST_COMMAND=(.*)$", ci, flags=re.MULTILINE)
     assert assignment, ".ci/run must define README_TEST_COMMAND"
     assert shlex.split(assignment.group(1)) == [commands[0]]
-    # CI runs those two steps on the built wheel (the tree stays off sys.path) and pytest under coverage.
+    # CI runs those two steps on the built wheel (the tree stays off sys.path), pytest under coverage and --slow.
     assert 'python -m pip install --quiet "$WHEEL[test]"\n' in ci
-    assert 'coverage run --rcfile="$ROOT/pyproject.toml" "$(command -v pytest)" "$ROOT/tests"' in ci
+    assert 'coverage run --rcfile="$ROOT/pyproject.toml" "$(command -v pytest)" --slow "$ROOT/tests"' in ci
 
 
 def test_readme_has_the_tools_table_and_the_watch_events_section() -> None:
@@ -126,6 +126,7 @@ def test_changelog_counts_the_tools_there_are() -> None:
     assert counts == [len(CATALOG)]
 
 
+@pytest.mark.slow
 def test_the_agents_sdk_snippet_runs_when_pasted_into_a_file(tmp_path: Path) -> None:
     """Pasted as is, it starts the sandbox, lists the tools, and stops only where a model is needed."""
     pytest.importorskip("agents")

@@ -121,6 +121,7 @@ def test_the_redis_url_is_checked_by_name_and_never_shown() -> None:
     assert "pw-canary" not in str(error.value)
 
 
+@pytest.mark.slow
 async def test_two_servers_sharing_redis_stay_inside_gists_budget(redis_url: str) -> None:
     """Two server processes' worth of tool calls against one emulator whose limit equals our budget:
     with retries off, a single 429 would fail a call."""

@@ -56,7 +56,7 @@ try:
 except ImportError:  # pragma: no cover - depends on the machine
     async_playwright = None
 
-pytestmark = [pytest.mark.anyio, pytest.mark.browser]
+pytestmark = [pytest.mark.anyio, pytest.mark.browser, pytest.mark.slow]
 
 
 def _missing() -> str | None:

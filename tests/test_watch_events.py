@@ -274,6 +274,7 @@ async def test_http_receiver_sits_beside_mcp_outside_its_bearer_guard(gist_url: 
     assert TOKEN not in server.text()
 
 
+@pytest.mark.slow
 async def test_stdio_webhook_port_receives_and_a_second_process_shares_the_store(gist_url: str, tmp_path: Path) -> None:
     port = free_port()
     env = env_for(gist_url, tmp_path / "data")

@@ -109,6 +109,7 @@ def bodies(draw: st.DrawFn) -> bytes:
     return json.dumps(payload, ensure_ascii=False).encode("utf-8", "surrogatepass")
 
 
+@pytest.mark.slow
 @FUZZ
 @given(body=bodies())
 def test_hostile_bodies_never_5xx_and_what_is_acknowledged_reads_back_as_json(rig: Rig, body: bytes) -> None:
