@@ -28,12 +28,14 @@ from test_resume_sessions import CALL_ID, answer_on_resume, events_on_resume, op
 from gist_mcp._serve import serve_asgi
 from gist_mcp.http_app import build_http_app
 from gist_mcp.scale.events import RedisEventStore
+from gist_mcp.scale.resume import RESUME_IDLE_SECONDS
 from gist_mcp.server import GistServer
 
 pytestmark = [pytest.mark.anyio, pytest.mark.services]
 LATENCY = 1.0
 """Seconds the emulator holds each Gist request: the call is still running when the client resumes."""
 RATE_LIMIT = (1000, 10.0)
+README = Path(__file__).resolve().parents[1] / "README.md"
 IDLE = 0.5
 """The idle limit of the replica that resumes a stream whose holder died (the default is a minute)."""
 
@@ -128,3 +130,7 @@ async def test_a_resume_after_the_holder_died_replays_what_was_stored_then_ends(
             lines = await events_on_resume(http, quick_to_give_up, session, priming["id"])
     assert [json.loads(line.removeprefix("data:")) for line in lines] == [json.loads(progress["data"])]
     assert json.loads(progress["data"])["params"]["message"] == "chunk 1/2 sent"
+
+
+def test_the_readme_states_the_idle_limit() -> None:
+    assert f"after {RESUME_IDLE_SECONDS:g} s without an event" in README.read_text()
