@@ -21,6 +21,7 @@ import anyio
 import httpx
 import pytest
 from conftest import CANARY_KEY
+from processes import free_port
 from replica_set import Deployment, deployment
 from test_resumability import read_events
 from test_resume_sessions import CALL_ID, answer_on_resume, events_on_resume, open_session, rpc, start_call
@@ -134,3 +135,17 @@ async def test_a_resume_after_the_holder_died_replays_what_was_stored_then_ends(
 
 def test_the_readme_states_the_idle_limit() -> None:
     assert f"after {RESUME_IDLE_SECONDS:g} s without an event" in README.read_text()
+
+
+async def test_a_resume_while_redis_is_unreachable_is_a_clear_503(make_server: Callable[..., GistServer]) -> None:
+    store = RedisEventStore(f"redis://127.0.0.1:{free_port()}/0")  # nothing listens there
+    app = build_http_app(make_server(), host="127.0.0.1", auth_token=None, event_store=store)
+    session_id = uuid4().hex
+    headers = {"Accept": "text/event-stream", "Mcp-Session-Id": session_id, "Last-Event-ID": f"{session_id}/1/0-0"}
+    try:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://127.0.0.1") as http:
+            answer = await http.get("/mcp", headers=headers)
+    finally:
+        await store.aclose()
+    assert answer.status_code == 503
+    assert answer.json() == {"error": "unavailable", "message": "The event store cannot be read: resume again later."}

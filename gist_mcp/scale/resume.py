@@ -124,7 +124,11 @@ class CrossReplicaResume:
                 if isinstance(message, JSONRPCResponse | JSONRPCError) and str(message.id) == stream_id:
                     return
                 cursor = event.event_id or cursor
-            following, pending = await self._store.follow(session_id, cursor, self._idle)
+            try:
+                following, pending = await self._store.follow(session_id, cursor, self._idle)
+            except Exception:  # the store went away mid-stream: end the stream, the client may resume again
+                logger.warning("Lost the shared event store while following a resumed stream", exc_info=True)
+                return
             if following == cursor:
                 return  # nothing new within the idle limit: the holder is done or gone
             cursor = following
