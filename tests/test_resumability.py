@@ -20,6 +20,7 @@ from mcp_types import JSONRPCRequest
 from processes import http_server
 from test_transports import COMMAND, server_env
 
+from gist_mcp._sdk import scope_events_to_sessions
 from gist_mcp.emulator import GistEmulator
 from gist_mcp.event_store import RETRY_MILLISECONDS, MemoryEventStore, SessionEvents, UnscopedEventStoreError
 from gist_mcp.http_app import build_http_app
@@ -166,3 +167,12 @@ async def test_each_session_transport_gets_its_own_view_of_the_store(make_server
         one.mcp_session_id,
         two.mcp_session_id,
     ]
+
+
+def test_scoping_fails_loudly_on_an_sdk_without_the_hook(make_server: Callable[..., GistServer]) -> None:
+    server = make_server()
+    build_http_app(server, host="127.0.0.1", auth_token=None)
+    manager = server.session_manager
+    manager._admit_session = None  # pyright: ignore[reportPrivateUsage, reportAttributeAccessIssue]  # as if renamed
+    with pytest.raises(RuntimeError, match="_admit_session"):
+        scope_events_to_sessions(manager, MemoryEventStore())

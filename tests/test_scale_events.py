@@ -115,3 +115,6 @@ async def test_follow_waits_for_the_next_events_and_returns_empty_when_none_come
     assert [(event.message, event.event_id) for event in events] == [(progress(3), stored)]
     assert second_priming != stored
     assert await other.follow("another-session", priming, wait=0.05) == (priming, []), "not that session's id"
+    malformed = f"{SESSION}/s/not-an-entry-id"
+    assert await other.follow(SESSION, malformed, wait=0.05) == (malformed, []), "Redis refuses it: nothing follows"
+    assert repr(other) == "RedisEventStore()"

@@ -21,6 +21,7 @@ import anyio
 import httpx
 import pytest
 from conftest import CANARY_KEY
+from mcp_types import JSONRPCNotification, JSONRPCResponse
 from processes import free_port
 from replica_set import Deployment, deployment
 from test_resumability import read_events
@@ -149,3 +150,77 @@ async def test_a_resume_while_redis_is_unreachable_is_a_clear_503(make_server: C
         await store.aclose()
     assert answer.status_code == 503
     assert answer.json() == {"error": "unavailable", "message": "The event store cannot be read: resume again later."}
+
+
+@pytest.fixture
+async def store(redis_url: str, key_prefix: str) -> AsyncIterator[RedisEventStore]:
+    events = RedisEventStore(redis_url, prefix=key_prefix)
+    yield events
+    await events.aclose()
+
+
+@pytest.fixture
+async def replica_b(store: RedisEventStore, make_server: Callable[..., GistServer]) -> AsyncIterator[str]:
+    """A replica holding no session, in this process, over real HTTP: the events come from `store` directly."""
+    app = build_http_app(make_server(), host="127.0.0.1", auth_token=None, event_store=store, resume_idle=IDLE)
+    async with serve_asgi(app, lifespan="on") as url:
+        yield f"{url}/mcp"
+
+
+def note(n: int) -> JSONRPCNotification:
+    return JSONRPCNotification(jsonrpc="2.0", method="notifications/progress", params={"progress": n})
+
+
+async def test_a_resume_replays_then_follows_live_until_the_answer(store: RedisEventStore, replica_b: str) -> None:
+    session_id = uuid4().hex
+    events = store.for_session(session_id)
+    priming = await events.store_event("7", None)
+    await events.store_event("7", note(1))
+    session = {"Accept": "text/event-stream", "Mcp-Session-Id": session_id}
+    with anyio.fail_after(20):
+        async with (
+            httpx.AsyncClient(timeout=10) as http,
+            http.stream("GET", replica_b, headers={**session, "Last-Event-ID": priming}) as resumed,
+        ):
+            assert resumed.status_code == 200
+            assert resumed.headers["mcp-session-id"] == session_id
+            received: list[dict[str, Any]] = []
+            async for line in resumed.aiter_lines():
+                if line.startswith("data:"):
+                    received.append(json.loads(line.removeprefix("data:")))
+                    if len(received) == 1:  # replayed; what follows is stored while the layer follows
+                        await events.store_event("7", None)  # another replica's priming: skipped
+                        await events.store_event("7", note(2))
+                        await events.store_event("6", JSONRPCResponse(jsonrpc="2.0", id=6, result={}))  # not ours
+                        await events.store_event("7", JSONRPCResponse(jsonrpc="2.0", id=7, result={"done": True}))
+    assert [message.get("params", message.get("result")) for message in received] == [
+        {"progress": 1},
+        {"progress": 2},
+        {"done": True},
+    ]
+
+
+async def test_a_resume_with_no_new_event_ends_at_the_idle_limit(store: RedisEventStore, replica_b: str) -> None:
+    session_id = uuid4().hex
+    priming = await store.for_session(session_id).store_event("_GET_stream", None)
+    headers = {"Accept": "text/event-stream", "Mcp-Session-Id": session_id, "Last-Event-ID": priming}
+    with anyio.fail_after(20):
+        async with httpx.AsyncClient(timeout=10) as http:
+            answer = await http.get(replica_b, headers=headers)
+    assert answer.status_code == 200
+    assert "data:" not in answer.text
+
+
+async def test_a_foreign_host_an_unknown_stream_or_no_resume_at_all_is_refused(
+    store: RedisEventStore, replica_b: str
+) -> None:
+    session_id = uuid4().hex
+    priming = await store.for_session(session_id).store_event("7", None)
+    headers = {"Accept": "text/event-stream", "Mcp-Session-Id": session_id, "Last-Event-ID": priming}
+    async with httpx.AsyncClient(timeout=10) as http:
+        foreign = await http.get(replica_b, headers={**headers, "Host": "evil.example"})
+        unknown = await http.get(replica_b, headers={**headers, "Last-Event-ID": f"{session_id}/8/0-0"})
+        plain = await http.get(replica_b, headers={"Accept": "text/event-stream", "Mcp-Session-Id": session_id})
+    assert foreign.status_code == 421, "the DNS-rebinding check applies to cross-replica resumes too"
+    assert unknown.status_code == 404
+    assert plain.status_code == 404, "a GET that is no resume is the SDK's: a session B does not hold"
