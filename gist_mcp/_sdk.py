@@ -3,14 +3,18 @@ honest capabilities, cursors.
 
 This is the ONE module that touches SDK internals (`MCPServer._lowlevel_server`, its request
 handlers and `get_capabilities`, the per-request session's `_connection`, `MCPServer._subscriptions`
-and `_prompt_manager`), which is why `pyproject.toml` pins `mcp>=2.3,<2.4`: a minor release may
-rename any of them, and the protocol tests will say so. It knows nothing of Gist: it takes any `MCPServer`.
+and `_prompt_manager`, the HTTP session manager's `_admit_session` and `_server_instances`), which
+is why `pyproject.toml` pins `mcp>=2.3,<2.4`: a minor release may rename any of them, and the
+protocol tests will say so. It knows nothing of Gist: it takes any `MCPServer`.
 
 - `resources/subscribe` / `resources/unsubscribe` (2025-11-25 and earlier): registering them makes
   the SDK advertise `resources.subscribe: true`. Subscribed URIs are kept per client connection.
   On 2026-07-28 the SDK's own `subscriptions/listen` stream replaces them; `Subscriptions.notify_updated`
   reaches both.
 - `add_middleware` wraps every inbound message (the `--metrics` operation timer).
+- `scope_events_to_sessions`: each stateful HTTP session's transport gets its own view of the SSE
+  event store, so no resume replays another session's events (`gist_mcp.event_store`);
+  `holds_session` says whether this process serves a session (`gist_mcp.scale.resume`).
 - MCP logging per session (`SessionLog`): `logging/setLevel` sets the level of the calling client
   connection only (2025-11-25); on 2026-07-28 each request opts in with its `_meta` log level. Records
   of the `gist_mcp` logger emitted while a request runs go to that request's client as
@@ -44,6 +48,8 @@ from mcp.server.elicitation import ElicitationResult
 from mcp.server.lowlevel import NotificationOptions
 from mcp.server.mcpserver import Context, Elicit, Resolve
 from mcp.server.mcpserver.resolve import build_resolver_plans, resolve_arguments
+from mcp.server.streamable_http import StreamableHTTPServerTransport
+from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
 from mcp.server.subscriptions import ResourceUpdated
 from mcp.shared.exceptions import MCPError
 from mcp.types import (
@@ -63,6 +69,7 @@ from mcp.types import (
 from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 from pydantic import BaseModel
 
+from gist_mcp.event_store import SessionEventStore
 from gist_mcp.redact import redact
 
 logger = logging.getLogger("gist_mcp")
@@ -309,6 +316,33 @@ async def notify_lists_changed(session: Any) -> None:
     """Tell the calling handshake-era client that the tool and resource lists changed."""
     await session.send_tool_list_changed()
     await session.send_resource_list_changed()
+
+
+def scope_events_to_sessions(manager: StreamableHTTPSessionManager, store: SessionEventStore) -> None:
+    """Give each new session's transport its own view of `store` (`store.for_session(<session id>)`).
+
+    The session manager hands its one event store to every transport, and stream ids repeat across
+    sessions (they are request ids): unscoped, a resume could replay another session's events. The
+    only place a transport and its session id meet is `_admit_session`; wrapped here, it swaps the
+    shared store for the session's view. If an SDK upgrade renames it, this raises at start-up (and
+    an unscoped `SessionEventStore` refuses every call) rather than mixing sessions silently.
+    """
+    admit = getattr(manager, "_admit_session", None)
+    if admit is None:
+        raise RuntimeError("mcp's StreamableHTTPSessionManager has no _admit_session: update gist_mcp._sdk")
+
+    def admit_scoped(requestor: Any) -> StreamableHTTPServerTransport | None:
+        transport = admit(requestor)
+        if transport is not None and transport.mcp_session_id is not None:
+            transport._event_store = store.for_session(transport.mcp_session_id)  # pyright: ignore[reportPrivateUsage]
+        return transport
+
+    manager._admit_session = admit_scoped  # pyright: ignore[reportPrivateUsage]
+
+
+def holds_session(manager: StreamableHTTPSessionManager, session_id: str) -> bool:
+    """True when this process serves session `session_id` (the manager's own table of sessions)."""
+    return session_id in manager._server_instances  # pyright: ignore[reportPrivateUsage]
 
 
 def _ask(message: str, schema: type[BaseModel]) -> Elicit[BaseModel]:

@@ -310,7 +310,7 @@ def serve(settings: Settings, args: argparse.Namespace) -> int:
         extra_routes.append(Route(METRICS_PATH, enable().endpoint, methods=["GET"]))
         add_middleware(server, OperationTimer())
     event_store = None
-    if (redis_url := settings.redis()) is not None:
+    if (redis_url := settings.redis()) is not None and not args.stateless:  # stateless answers have no streams
         from gist_mcp.scale.events import RedisEventStore
 
         event_store = RedisEventStore(redis_url)

@@ -12,8 +12,10 @@ uvicorn closes a connection whose request headers have not all arrived within HE
 seconds (it has no such timeout of its own), an idle keep-alive connection after KEEP_ALIVE_TIMEOUT,
 and answers 503 beyond MAX_CONNECTIONS concurrent connections.
 
-Stateful SSE streams are resumable through an in-memory event store (`event_store.py`): a client
-that lost a stream reconnects with `Last-Event-ID` and gets what it missed.
+Stateful SSE streams are resumable through an event store (`event_store.py`), scoped to each session:
+a client that lost a stream reconnects with `Last-Event-ID` and gets what it missed, never another
+session's events. With the shared Redis store a resume also works on a replica that does not hold
+the session (`gist_mcp.scale.resume`).
 """
 
 from __future__ import annotations
@@ -25,7 +27,6 @@ from collections.abc import Sequence
 
 import h11
 import uvicorn
-from mcp.server.streamable_http import EventStore
 from mcp.server.transport_security import TransportSecuritySettings
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -33,8 +34,9 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
+from gist_mcp._sdk import holds_session, scope_events_to_sessions
 from gist_mcp.errors import GistConfigError
-from gist_mcp.event_store import RETRY_MILLISECONDS, MemoryEventStore
+from gist_mcp.event_store import RETRY_MILLISECONDS, MemoryEventStore, SessionEventStore, SharedEventStore
 from gist_mcp.server import GistServer
 
 MCP_PATH = "/mcp"
@@ -133,27 +135,45 @@ def build_http_app(
     allowed_origins: Sequence[str] = (),
     stateless: bool = False,
     extra_routes: Sequence[Route] = (),
-    event_store: EventStore | None = None,
+    event_store: SessionEventStore | None = None,
+    resume_idle: float | None = None,
 ) -> ASGIApp:
     """The ASGI app for `--transport http`; callers have already checked that a public bind has a token.
 
-    `event_store` keeps SSE events for `Last-Event-ID` resumption on a stateful server: the Redis one with
-    GIST_MCP_REDIS_URL, else an in-memory one (`MemoryEventStore`).
+    `event_store` keeps SSE events for `Last-Event-ID` resumption on a stateful server, each session's
+    apart: the Redis one with GIST_MCP_REDIS_URL, else an in-memory one (`MemoryEventStore`). A shared
+    store also serves resumes of sessions held by other replicas, each ending after `resume_idle`
+    seconds without an event (default `gist_mcp.scale.resume.RESUME_IDLE_SECONDS`).
     """
     security = transport_security(host, allowed_hosts, allowed_origins)
     server.custom_route("/health", methods=["GET"])(health)
     for route in extra_routes:
         server.custom_route(route.path, methods=sorted(route.methods or ["POST"]))(route.endpoint)
+    store = None if stateless else (event_store or MemoryEventStore())
     app: ASGIApp = server.streamable_http_app(
         streamable_http_path=MCP_PATH,
         stateless_http=stateless,
         json_response=stateless,
         # Stateful streams are resumable (priming event, retry, Last-Event-ID); stateless answers are plain JSON.
-        event_store=None if stateless else (event_store or MemoryEventStore()),
+        event_store=store,
         retry_interval=None if stateless else RETRY_MILLISECONDS,
         host=host,
         transport_security=security,
     )
+    if store is not None:
+        scope_events_to_sessions(server.session_manager, store)
+    if isinstance(store, SharedEventStore):
+        from gist_mcp.scale.resume import RESUME_IDLE_SECONDS, CrossReplicaResume
+
+        manager = server.session_manager
+        app = CrossReplicaResume(
+            app,
+            store,
+            holds=lambda session_id: holds_session(manager, session_id),
+            security=security,
+            path=MCP_PATH,
+            idle=RESUME_IDLE_SECONDS if resume_idle is None else resume_idle,
+        )
     return BearerGuard(app, auth_token) if auth_token else app
 
 

@@ -1,6 +1,7 @@
 """Several real `gist-mcp --transport http --stateless` processes behind a small round-robin proxy,
 sharing PostgreSQL and Redis, against the emulator on loopback: the harness of
-tests/test_scale_replicas.py and bench/replicas.py.
+tests/test_scale_replicas.py, tests/test_scale_resume.py (stateful replicas, reached directly) and
+bench/replicas.py.
 
 `GistWatch` wraps the emulator's app and records when each request reached it and what it answered,
 so a test can check every window of the budget and count 429s. The proxy sends each HTTP request to
@@ -121,9 +122,11 @@ async def deployment(
     redis_url: str | None,
     log: Path | None = None,
     latency: float = 0.0,
+    stateless: bool = True,
+    toolsets: str = "default,webhooks",
 ) -> AsyncIterator[Deployment]:
-    """`count` replicas (stateless HTTP) behind a round-robin proxy, and the emulator with the same budget
-    (answering after `latency` seconds, as Gist over the internet)."""
+    """`count` replicas (stateless HTTP unless `stateless` is False) behind a round-robin proxy, and the
+    emulator with the same budget (answering after `latency` seconds, as Gist over the internet)."""
     requests, window = rate_limit
     emulator = GistEmulator(api_keys=(api_key,), rate_limit=rate_limit, latency=latency)
     watch = GistWatch(emulator.app)
@@ -133,7 +136,7 @@ async def deployment(
             "GIST_API_KEY": api_key,
             "GIST_API_BASE_URL": gist_url,
             "GIST_RATE_LIMIT": f"{requests}/{window:g}",
-            "GIST_TOOLSETS": "default,webhooks",
+            "GIST_TOOLSETS": toolsets,
             "GIST_WEBHOOK_TOKEN": WEBHOOK_TOKEN,
         }
         if database_url:
@@ -148,7 +151,7 @@ async def deployment(
                 replica_env = env | {"GIST_MCP_DATA_DIR": str(data_dir / f"replica-{n}")}
                 processes.append(
                     await anyio.open_process(
-                        [*COMMAND, "--transport", "http", "--stateless", "--port", str(port)],
+                        [*COMMAND, "--transport", "http", *(["--stateless"] if stateless else []), "--port", str(port)],
                         env=replica_env,
                         stdout=subprocess.DEVNULL,
                         stderr=output,

@@ -10,7 +10,8 @@ the drivers come with the `scale` extra (`pip install "gist-mcp[scale]"`). One m
   PostgreSQL, chosen by `hosted.store.hosted_store_from_env` with the same `GIST_MCP_DATABASE_URL`;
 - `ratelimit`: the Gist rate limit (`_ratelimit.Limiter`) counted in Redis across replicas;
 - `fanout`: webhook arrivals announced to every replica over Redis pub/sub;
-- `events`: the SDK's `EventStore` (SSE resumption) on Redis streams;
+- `events`: the SDK's `EventStore` (SSE resumption), per session, on Redis streams;
+- `resume`: a resume (`Last-Event-ID`) of a session another replica holds, served from `events`;
 - `redis_client`: the one Redis connection factory;
 - `metrics`: Prometheus text at `/metrics` from the measurement points in `gist_mcp._probes`.
 
