@@ -12,10 +12,12 @@ import pytest
 from conftest import BASE_URL, call
 from mcp import Client
 from pydantic import SecretStr
+from redis.asyncio import Redis
 
 from gist_mcp.emulator import GistEmulator
 from gist_mcp.errors import GistConfigError
 from gist_mcp.scale.ratelimit import RedisRateLimiter, workspace_key
+from gist_mcp.scale.redis_client import connect
 from gist_mcp.server import create_server
 from gist_mcp.settings import Settings
 
@@ -55,6 +57,29 @@ async def test_slots_held_in_flight_on_one_replica_block_another_until_the_deadl
         await one.release()
         # The released slot frees 60 s after its answer: past this deadline, so no wait at all.
         assert not await other.acquire(deadline=time.monotonic() + 30)
+
+
+async def test_a_slot_ends_at_the_microsecond_of_its_answer_on_redis_clock(
+    replica: ReplicaLimiter, redis_url: str, key_prefix: str
+) -> None:
+    """At millisecond precision a slot could free up to 1 ms early: a request answered faster than that
+    (loopback) let the next reach Gist inside the window (seen once as a 429 under load)."""
+    limiter = replica(1, 60.0)
+    redis = connect(redis_url)
+    try:
+        assert await limiter.acquire()
+        before = await redis_microseconds(redis)
+        await limiter.release()
+        after = await redis_microseconds(redis)
+        ((_, ended),) = await redis.zrange(workspace_key("sk_workspace", key_prefix), 0, -1, withscores=True)  # pyright: ignore[reportUnknownMemberType, reportUnknownVariableType]  # redis-py: untyped
+    finally:
+        await redis.aclose()
+    assert before <= float(ended) <= after
+
+
+async def redis_microseconds(redis: Redis) -> int:
+    seconds, micros = await redis.time()
+    return seconds * 1_000_000 + micros
 
 
 async def test_a_released_slot_frees_a_window_after_the_answer_on_every_replica(replica: ReplicaLimiter) -> None:

@@ -32,17 +32,22 @@ from gist_mcp.scale.redis_client import connect
 BUSY_POLL = 0.05
 """Seconds between checks while every slot is in flight on some replica."""
 KEY_PREFIX = "gist-mcp:ratelimit:"
+MICROSECONDS = 1_000_000
+"""The scripts' unit of time, per second."""
 
-# KEYS[1] the slots; ARGV: window ms, limit, lease ms, member. Returns -1 when the slot is taken, else
-# the ms until the oldest slot stops counting, or -2 when every slot is in flight (unknown).
+# Times are microseconds on Redis's clock (exact in a Lua number and a sorted-set score): at millisecond
+# precision a slot could free up to 1 ms early, and a request answered in less than that (loopback) could
+# let the next one reach Gist a fraction of a millisecond inside the window.
+# KEYS[1] the slots; ARGV: window us, limit, lease us, member. Returns -1 when the slot is taken, else
+# the us until the oldest slot stops counting, or -2 when every slot is in flight (unknown).
 ACQUIRE = """
 local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 local window, limit, lease = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
 if redis.call('ZCARD', KEYS[1]) < limit then
   redis.call('ZADD', KEYS[1], now + lease, ARGV[4])
-  redis.call('PEXPIRE', KEYS[1], window + lease)
+  redis.call('PEXPIRE', KEYS[1], math.ceil((window + lease) / 1000))
   return -1
 end
 local oldest = tonumber(redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')[2])
@@ -51,12 +56,12 @@ if oldest > now then
 end
 return oldest + window - now
 """
-# KEYS[1] the slots; ARGV: window ms, lease ms, member. The slot ends now (if its lease has not run out).
+# KEYS[1] the slots; ARGV: window us, lease us, member. The slot ends now (if its lease has not run out).
 RELEASE = """
 local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 if redis.call('ZADD', KEYS[1], 'XX', 'CH', now, ARGV[3]) == 1 then
-  redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[1]) + tonumber(ARGV[2]))
+  redis.call('PEXPIRE', KEYS[1], math.ceil((tonumber(ARGV[1]) + tonumber(ARGV[2])) / 1000))
 end
 return 0
 """
@@ -78,7 +83,7 @@ class RedisRateLimiter:
         self.window = window
         self._redis: Redis = connect(url)
         self._key = workspace_key(api_key, prefix)
-        self._args = (round(window * 1000), requests, round(lease * 1000))
+        self._args = (round(window * MICROSECONDS), requests, round(lease * MICROSECONDS))
         self._acquire: Any = self._redis.register_script(ACQUIRE)
         self._release: Any = self._redis.register_script(RELEASE)
         self._held: deque[str] = deque()  # this replica's slots in flight (fungible: any one may end)
@@ -97,7 +102,7 @@ class RedisRateLimiter:
                     self._held.append(member)
                     return True
                 left = deadline - anyio.current_time()
-                wait = BUSY_POLL if answer == -2 else answer / 1000
+                wait = BUSY_POLL if answer == -2 else answer / MICROSECONDS
                 if answer != -2 and wait > left:
                     return False
                 if left <= 0:
