@@ -599,15 +599,16 @@ async def test_postgres_schema_is_migrated_once_by_concurrent_replicas_and_a_new
 
     from gist_mcp.scale.postgres import MIGRATIONS, PostgresWebhookStore
 
-    stores = [PostgresWebhookStore(database_url) for _ in range(3)]
+    # Three URLs, so three pools as in three replicas (one process's stores of one URL share a pool).
+    stores = [PostgresWebhookStore(f"{database_url}&application_name=replica{n}") for n in range(3)]
     async with anyio.create_task_group() as tasks:
         for store in stores:
             tasks.start_soon(store.open)
     for store in stores:
         await store.close()
     async with await psycopg.AsyncConnection.connect(database_url, autocommit=True) as conn:
-        cursor = await conn.execute("SELECT component, version FROM gist_mcp_migrations")
-        assert await cursor.fetchall() == [("webhooks", len(MIGRATIONS))]
+        cursor = await conn.execute("SELECT component, version FROM gist_mcp_migrations ORDER BY version")
+        assert await cursor.fetchall() == [("webhooks", version) for version in range(1, len(MIGRATIONS) + 1)]
         await conn.execute("INSERT INTO gist_mcp_migrations (component, version) VALUES ('webhooks', 99)")
 
     with pytest.raises(RuntimeError, match="version 99, newer than this gist-mcp knows"):
