@@ -12,6 +12,7 @@ import psycopg
 import pytest
 from test_webhooks_store import Clock, payload_ids, sized, wait_during
 
+from gist_mcp._json import JSONObject
 from gist_mcp.scale.migrations import migrate
 from gist_mcp.scale.pool import POOL_SIZE
 from gist_mcp.scale.postgres import MIGRATIONS, PostgresWebhookStore
@@ -38,7 +39,7 @@ async def totals(database_url: str) -> dict[str, tuple[int, int]]:
 
 
 async def test_a_version_1_database_keeps_its_events_as_the_single_user_workspace(database_url: str) -> None:
-    payloads = [{"id": f"old{number}", "topic": "contact.created"} for number in range(3)]
+    payloads: list[JSONObject] = [{"id": f"old{number}", "topic": "contact.created"} for number in range(3)]
     received_ms = to_ms(utc_now())
     async with await psycopg.AsyncConnection.connect(database_url, autocommit=True) as conn:
         assert await migrate(conn, "webhooks", MIGRATIONS[:1]) == 1
