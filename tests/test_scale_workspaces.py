@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import timedelta
+from pathlib import Path
 
 import anyio
 import psycopg
@@ -145,7 +146,10 @@ async def test_two_replicas_of_one_workspace_see_each_others_deliveries(database
 
 async def test_the_stores_of_many_workspaces_share_one_pool_closed_with_the_last(database_url: str) -> None:
     """Hosted mode opens a store per workspace: 50 of them busy at once hold at most POOL_SIZE connections
-    (a pool each would hold 50 at rest and up to 500), and the last one to close closes the pool."""
+    (a pool each would hold 50 at rest and up to 500), and the last one to close closes the pool. The
+    README states the limit."""
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    assert f"share one pool of at most {POOL_SIZE} connections" in readme
     name = f"gist-mcp-{uuid.uuid4().hex[:8]}"
     url = replica(database_url, name)
     stores = [PostgresWebhookStore(url, f"w{number}") for number in range(50)]
