@@ -169,25 +169,28 @@ class PostgresWebhookStore(PolledStore):
         """The SQLite store's three retention rules (see `SqliteWebhookStore._prune`) over this
         workspace's events only, under its insert lock.
 
-        The count and byte rules read the workspace's trigger-kept totals and walk only the oldest rows
-        they remove (`seq` is shared by all workspaces, so "seq <= max(seq) - N" would not count them).
+        The count and byte rules start from the workspace's trigger-kept totals (`seq` is shared by all
+        workspaces, so "seq <= max(seq) - N" would not count them) and walk only the oldest rows they
+        remove. Each deletion reports what it removed in the same round trip (a data-modifying CTE: its
+        main query reads the totals as they were before it), so a typical insert prunes in one or two.
         """
         workspace = self.workspace
-        await conn.execute(
-            "DELETE FROM webhook_events WHERE workspace = %s AND received_ms < %s",
-            (workspace, self._retention_cutoff_ms(now_ms)),
+        cursor = await conn.execute(
+            """WITH gone AS (DELETE FROM webhook_events WHERE workspace = %s AND received_ms < %s RETURNING bytes)
+            SELECT events - (SELECT count(*) FROM gone), bytes - (SELECT coalesce(sum(bytes), 0) FROM gone)
+            FROM webhook_totals WHERE workspace = %s""",
+            (workspace, self._retention_cutoff_ms(now_ms), workspace),
         )
-        cursor = await conn.execute("SELECT events, bytes FROM webhook_totals WHERE workspace = %s", (workspace,))
         totals = await cursor.fetchone()
         events, stored = (int(totals[0]), int(totals[1])) if totals else (0, 0)
         if events > self.max_events:
-            await conn.execute(
-                """DELETE FROM webhook_events WHERE workspace = %s AND seq <= (
-                    SELECT seq FROM webhook_events WHERE workspace = %s ORDER BY seq OFFSET %s LIMIT 1)""",
+            cursor = await conn.execute(
+                """WITH gone AS (DELETE FROM webhook_events WHERE workspace = %s AND seq <= (
+                    SELECT seq FROM webhook_events WHERE workspace = %s ORDER BY seq OFFSET %s LIMIT 1
+                ) RETURNING bytes) SELECT coalesce(sum(bytes), 0) FROM gone""",
                 (workspace, workspace, events - self.max_events - 1),
             )
-            cursor = await conn.execute("SELECT bytes FROM webhook_totals WHERE workspace = %s", (workspace,))
-            stored = int((await cursor.fetchone() or (0,))[0])
+            stored -= int((await cursor.fetchone() or (0,))[0])
         excess = stored - self.max_bytes
         if excess > 0:
             # The running sum over the oldest rows stops at the first that frees enough.
