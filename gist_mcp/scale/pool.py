@@ -4,7 +4,7 @@ Every PostgreSQL store (webhook events, hosted mode's records) opens its pool he
 limits below and the order "connect, then migrate the component's schema, then serve". Connections
 are in autocommit mode: a store opens a transaction explicitly where it needs one.
 
-`shared_pool` hands every store of one URL in the process the same pool: hosted mode opens one webhook
+`shared_pool` hands every store of one URL and component in the process the same pool: hosted mode opens one webhook
 store per workspace, and hundreds of workspaces with a pool each would exhaust PostgreSQL's
 connections (`max_connections` is 100 by default); one pool of POOL_SIZE serves them all, since a
 store holds a connection only for one query or transaction (waiters sleep between polls without one).
@@ -47,44 +47,35 @@ async def open_pool(url: str, component: str, migrations: Migrations) -> Pool:
 
 @dataclass
 class _Shared:
-    """One URL's pool in this process, how many stores hold it, and the components migrated through it."""
+    """One component's pool for one URL in this process, and how many stores hold it."""
 
     lock: anyio.Lock = field(default_factory=anyio.Lock)
     pool: Pool | None = None
     users: int = 0
-    migrated: set[str] = field(default_factory=set[str])
 
 
-_shared: dict[str, _Shared] = {}
-"""By URL; an entry stays (without a pool) once its last holder is gone, so a store opening while the
-last one closes waits on the same lock. A pool belongs to the event loop that opened it: every holder
-releases it in that loop."""
+_shared: dict[tuple[str, str], _Shared] = {}
+"""By (URL, component); an entry stays (without a pool) once its last holder is gone, so a store
+opening while the last one closes waits on the same lock. A pool belongs to the event loop that
+opened it: every holder releases it in that loop."""
 
 
 async def shared_pool(url: str, component: str, migrations: Migrations) -> Pool:
-    """The process's pool for `url` (opened on first use) with `component`'s schema migrated; pair every
-    call with one `release_pool(url)`. Raises like `open_pool`, and then holds nothing."""
-    shared = _shared.setdefault(url, _Shared())
+    """The process's pool of `component` for `url`, opened and migrated (`open_pool`) on first use; pair
+    every call with one `release_pool(url, component)`. Raises like `open_pool`, and then holds nothing."""
+    shared = _shared.setdefault((url, component), _Shared())
     async with shared.lock:
         if shared.pool is None:
             shared.pool = await open_pool(url, component, migrations)
-        elif component not in shared.migrated:
-            async with shared.pool.connection() as conn:
-                await migrate(conn, component, migrations)
-        shared.migrated.add(component)
         shared.users += 1
         return shared.pool
 
 
-async def release_pool(url: str) -> None:
-    """One holder of `url`'s shared pool is done with it; the last one closes it."""
-    shared = _shared.get(url)
-    if shared is None:
-        return
+async def release_pool(url: str, component: str) -> None:
+    """One holder of the shared pool is done with it; the last one closes it."""
+    shared = _shared[(url, component)]
     async with shared.lock:
         shared.users -= 1
-        if shared.users > 0 or shared.pool is None:
-            return
-        pool, shared.pool = shared.pool, None
-        shared.migrated.clear()  # a reopened pool checks each component's schema again
-        await pool.close()
+        if shared.users == 0 and shared.pool is not None:
+            pool, shared.pool = shared.pool, None
+            await pool.close()

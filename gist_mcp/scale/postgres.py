@@ -27,7 +27,7 @@ The same semantics as `SqliteWebhookStore` (the shared suite in tests/test_webho
   per workspace), so neither cap costs a table scan;
 - listings read through a server-side cursor `LISTING_FETCH_ROWS` rows at a time within the byte budget.
 
-Every store of one URL in a process shares one pool (`pool.shared_pool`, component "webhooks"), opened
+Every store of one URL in a process shares one pool (`pool.shared_pool`, component COMPONENT), opened
 and the schema created or migrated by the first store that opens, and closed with the last.
 """
 
@@ -57,6 +57,8 @@ INSERT_LOCK = 0x6769_7374_7768_6B01
 """The seed of the advisory lock keys that order each workspace's inserts (and retention) across
 replicas (any fixed bigint; see `insert_lock`)."""
 
+COMPONENT = "webhooks"
+"""The store's name in `gist_mcp_migrations` (and its pool's, see `pool.shared_pool`)."""
 MIGRATIONS = (
     (
         """CREATE TABLE webhook_events (
@@ -144,13 +146,13 @@ class PostgresWebhookStore(PolledStore):
     async def open(self) -> None:
         """Take the process's pool for the URL (connecting, creating or migrating the schema if this is
         the first store), apply retention."""
-        pool = await shared_pool(self._url, "webhooks", MIGRATIONS)
+        pool = await shared_pool(self._url, COMPONENT, MIGRATIONS)
         try:
             async with pool.connection() as conn, conn.transaction():
                 await insert_lock(conn, self.workspace)
                 await self._prune(conn, self._now_ms())
         except BaseException:
-            await release_pool(self._url)
+            await release_pool(self._url, COMPONENT)
             raise
         self._pool = pool
 
@@ -158,7 +160,7 @@ class PostgresWebhookStore(PolledStore):
         """Release the pool (the last store of the URL closes it); later calls raise RuntimeError."""
         pool, self._pool = self._pool, None
         if pool is not None:
-            await release_pool(self._url)
+            await release_pool(self._url, COMPONENT)
 
     def _open_pool(self) -> Pool:
         if self._pool is None:
