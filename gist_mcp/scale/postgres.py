@@ -285,11 +285,14 @@ class PostgresWebhookStore(PolledStore):
         )
         order = "DESC" if newest_first else "ASC"
         sql = f"SELECT {_COLUMNS} FROM webhook_events{clause} ORDER BY seq {order} LIMIT %s"
-        async with (
-            self._open_pool().connection() as conn,
-            conn.transaction(),
-            conn.cursor(name=f"listing_{next(_cursor_names)}") as cursor,
-        ):
-            cursor.itersize = LISTING_FETCH_ROWS
-            await cursor.execute(sql.encode(), (*values, limit + 1))
-            return await budgeted_async(cast(Any, cursor), limit, max_bytes)
+        async with self._open_pool().connection() as conn, conn.transaction():
+            cursor = conn.cursor(name=f"listing_{next(_cursor_names)}")
+            try:
+                cursor.itersize = LISTING_FETCH_ROWS
+                await cursor.execute(sql.encode(), (*values, limit + 1))
+                return await budgeted_async(cast(Any, cursor), limit, max_bytes)
+            finally:
+                # Shielded: a wait's timeout cancels its listing, and an unshielded close would be
+                # cancelled too, leaving the cursor open (psycopg warns when it is collected).
+                with anyio.CancelScope(shield=True):
+                    await cursor.close()
