@@ -13,7 +13,7 @@ store holds a connection only for one query or transaction (waiters sleep betwee
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import anyio
 from psycopg import AsyncConnection
@@ -76,6 +76,7 @@ async def release_pool(url: str, component: str) -> None:
     shared = _shared[(url, component)]
     async with shared.lock:
         shared.users -= 1
-        if shared.users == 0 and shared.pool is not None:
-            pool, shared.pool = shared.pool, None
-            await pool.close()
+        if shared.users:
+            return
+        pool, shared.pool = cast(Pool, shared.pool), None  # open while it had holders
+        await pool.close()
