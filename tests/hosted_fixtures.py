@@ -58,8 +58,9 @@ class Hosted:
 
 
 @asynccontextmanager
-async def hosted(data_dir: Path, **changes: Any) -> AsyncIterator[Hosted]:
-    """Serve `--sandbox --transport http --auth gist-oauth` on a loopback port for the block."""
+async def hosted(data_dir: Path, database_url: str | None = None, **changes: Any) -> AsyncIterator[Hosted]:
+    """Serve `--sandbox --transport http --auth gist-oauth` on a loopback port for the block; webhook
+    events in PostgreSQL with `database_url`."""
     sock = listen("127.0.0.1", 0)
     base = f"http://127.0.0.1:{sock.getsockname()[1]}"
     sandbox = SandboxGist()
@@ -67,7 +68,8 @@ async def hosted(data_dir: Path, **changes: Any) -> AsyncIterator[Hosted]:
     settings_ = sandbox.settings(HostedSettings.from_env(env, sandbox=True, bound_url=base), SANDBOX_URL)
     store = SQLiteHostedStore(data_dir / "hosted.sqlite3")
     settings = Settings(base_url=SANDBOX_URL, sandbox=True, toolsets=frozenset(TOOLSET_NAMES)).replace(**changes)
-    webhooks = WorkspaceWebhooks(settings_, WebhookSettings(token="unused-in-hosted-mode", data_dir=data_dir))
+    webhook_settings = WebhookSettings(token="unused-in-hosted-mode", data_dir=data_dir, database_url=database_url)
+    webhooks = WorkspaceWebhooks(settings_, webhook_settings)
     server = hosted_server(settings, settings_, store, transport=sandbox.transport, webhooks=webhooks)
     sandbox.install(server, webhooks)
     app = build_http_app(server, host="127.0.0.1", auth_token=None)

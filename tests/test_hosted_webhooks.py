@@ -12,14 +12,20 @@ from hosted_fixtures import SECRET_KEY, hosted, user
 
 from gist_mcp.cli import main
 from gist_mcp.hosted.config import HostedSettings
-from gist_mcp.hosted.webhooks import WorkspaceWebhooks
+from gist_mcp.hosted.webhooks import WEBHOOK_DIR, WorkspaceWebhooks
 from gist_mcp.webhooks import WebhookSettings
 
 pytestmark = pytest.mark.anyio
 
 
-async def test_webhook_events_are_not_shared_between_workspaces(tmp_path: Path) -> None:
-    async with hosted(tmp_path) as server, user(server) as (alice, _), user(server) as (bob, _):
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.services)])
+def events_url(request: pytest.FixtureRequest) -> str | None:
+    """Where hosted mode keeps webhook events: a SQLite file per workspace, or PostgreSQL (a fresh schema)."""
+    return None if request.param == "sqlite" else request.getfixturevalue("database_url")
+
+
+async def test_webhook_events_are_not_shared_between_workspaces(tmp_path: Path, events_url: str | None) -> None:
+    async with hosted(tmp_path, events_url) as server, user(server) as (alice, _), user(server) as (bob, _):
         await call(alice, "create_user", {"user_id": "alice-2", "email": "alice-hook@example.com"})
         alice_events = await call(alice, "list_webhook_events", {})
         assert alice_events["webhook_events"]
@@ -27,6 +33,7 @@ async def test_webhook_events_are_not_shared_between_workspaces(tmp_path: Path) 
         assert (await call(bob, "list_webhook_events", {}))["webhook_events"] == []
         waited = await call(bob, "wait_for_webhook_event", {"timeout_seconds": 0.2})
         assert waited == {"webhook_events": [], "timed_out": True}
+    assert (tmp_path / WEBHOOK_DIR).exists() == (events_url is None)
 
 
 async def test_each_workspace_has_its_own_signed_receiver_url(tmp_path: Path) -> None:

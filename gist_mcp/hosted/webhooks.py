@@ -6,9 +6,16 @@ the first key signs, every key is accepted, so rotating keys keeps old URLs work
 is listed). So nothing has to be stored to recognise a URL, the admin can print it for any workspace
 (`gist-mcp webhook-url --workspace ID`), and a guessed or altered token is a 404 before any store opens.
 
-Each workspace's events go to a `WebhookStore` of its own (`GIST_MCP_DATA_DIR/hosted-webhooks/<digest
-of the workspace id>/`, the same retention and byte limits as the single-user store), so one user's
-`list_webhook_events` and `wait_for_webhook_event` can only ever see their own workspace's events.
+Each workspace's events go to a `WebhookStore` of its own, chosen by `store_from_settings` like the
+single-user server's (the same retention and byte limits), so one user's `list_webhook_events` and
+`wait_for_webhook_event` can only ever see their own workspace's events:
+
+- with GIST_MCP_DATABASE_URL, PostgreSQL, scoped to the workspace id: a delivery received by any
+  replica is seen by the workspace's users on every replica (within the store's poll interval). All
+  the workspaces' stores of a process share one connection pool (`scale.pool.shared_pool`);
+- else a SQLite file per workspace, `GIST_MCP_DATA_DIR/hosted-webhooks/<digest of the workspace id>/`,
+  on this machine only.
+
 Stores open when a user of the workspace makes a request or Gist posts to its URL, and stay open until
 the server stops. The `gist://webhook-events` resources and their notifications are not offered in
 hosted mode (notifications would go to every session, whatever its workspace).
@@ -28,11 +35,11 @@ from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
 from gist_mcp.hosted.config import HostedSettings
-from gist_mcp.webhooks import SqliteWebhookStore, WebhookSettings, WebhookStore, receiver_routes
+from gist_mcp.webhooks import WebhookSettings, WebhookStore, receiver_routes, store_from_settings
 from gist_mcp.webhooks.config import RECEIVER_PATH
 
 WEBHOOK_DIR = "hosted-webhooks"
-"""Folder of `GIST_MCP_DATA_DIR` holding one webhook store per workspace."""
+"""Folder of `GIST_MCP_DATA_DIR` holding one webhook store per workspace (without GIST_MCP_DATABASE_URL)."""
 
 
 def _b64(data: bytes) -> str:
@@ -59,7 +66,7 @@ class WorkspaceWebhooks:
     def __init__(self, hosted: HostedSettings, base: WebhookSettings) -> None:
         self.hosted = hosted
         self.base = base
-        """Secret, retention and data folder shared by every workspace (its token is not used)."""
+        """Secret, retention, data folder and database URL shared by every workspace (its token is not used)."""
         self._stores: dict[str, tuple[WebhookStore, WebhookSettings]] = {}
         self._lock = anyio.Lock()
 
@@ -91,9 +98,7 @@ class WorkspaceWebhooks:
                     token=self.token(workspace_id),
                     data_dir=self.base.data_dir / WEBHOOK_DIR / folder,
                 )
-                # One SQLite file per workspace keeps workspaces apart; the PostgreSQL store has no
-                # workspace column yet, so hosted mode keeps its events on local disk.
-                store = SqliteWebhookStore.from_settings(settings)
+                store = store_from_settings(settings, workspace=workspace_id)
                 await store.open()
                 self._stores[workspace_id] = (store, settings)
             return self._stores[workspace_id]

@@ -3,12 +3,19 @@
 Every PostgreSQL store (webhook events, hosted mode's records) opens its pool here, so they share the
 limits below and the order "connect, then migrate the component's schema, then serve". Connections
 are in autocommit mode: a store opens a transaction explicitly where it needs one.
+
+`shared_pool` hands every store of one URL and component in the process the same pool: hosted mode opens one webhook
+store per workspace, and hundreds of workspaces with a pool each would exhaust PostgreSQL's
+connections (`max_connections` is 100 by default); one pool of POOL_SIZE serves them all, since a
+store holds a connection only for one query or transaction (waiters sleep between polls without one).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, cast
 
+import anyio
 from psycopg import AsyncConnection
 from psycopg_pool import AsyncConnectionPool
 
@@ -36,3 +43,40 @@ async def open_pool(url: str, component: str, migrations: Migrations) -> Pool:
         await pool.close()
         raise
     return pool
+
+
+@dataclass
+class _Shared:
+    """One component's pool for one URL in this process, and how many stores hold it."""
+
+    lock: anyio.Lock = field(default_factory=anyio.Lock)
+    pool: Pool | None = None
+    users: int = 0
+
+
+_shared: dict[tuple[str, str], _Shared] = {}
+"""By (URL, component); an entry stays (without a pool) once its last holder is gone, so a store
+opening while the last one closes waits on the same lock. A pool belongs to the event loop that
+opened it: every holder releases it in that loop."""
+
+
+async def shared_pool(url: str, component: str, migrations: Migrations) -> Pool:
+    """The process's pool of `component` for `url`, opened and migrated (`open_pool`) on first use; pair
+    every call with one `release_pool(url, component)`. Raises like `open_pool`, and then holds nothing."""
+    shared = _shared.setdefault((url, component), _Shared())
+    async with shared.lock:
+        if shared.pool is None:
+            shared.pool = await open_pool(url, component, migrations)
+        shared.users += 1
+        return shared.pool
+
+
+async def release_pool(url: str, component: str) -> None:
+    """One holder of the shared pool is done with it; the last one closes it."""
+    shared = _shared[(url, component)]
+    async with shared.lock:
+        shared.users -= 1
+        if shared.users:
+            return
+        pool, shared.pool = cast(Pool, shared.pool), None  # open while it had holders
+        await pool.close()

@@ -221,14 +221,16 @@ async def budgeted_async(rows: AsyncIterator[_Row], limit: int, max_bytes: int) 
 def where(
     mark: str,
     *,
+    workspace: str | None = None,
     topic: str | None = None,
     since: datetime | None = None,
     after_seq: int | None = None,
     before_seq: int | None = None,
 ) -> tuple[str, list[Any]]:
     """The WHERE clause (or "") and its values for the listing filters given; `mark` is the driver's
-    placeholder (`?` for sqlite3, `%s` for psycopg)."""
+    placeholder (`?` for sqlite3, `%s` for psycopg). `workspace` is PostgreSQL's (a SQLite file holds one)."""
     filters = {
+        f"workspace = {mark}": workspace,
         f"topic = {mark}": topic,
         f"received_ms >= {mark}": None if since is None else to_ms(since),
         f"seq > {mark}": after_seq,
@@ -612,12 +614,17 @@ class SqliteWebhookStore(PolledStore):
         return await self._run(page)
 
 
-def store_from_settings(settings: WebhookSettings) -> WebhookStore:
-    """PostgreSQL when `GIST_MCP_DATABASE_URL` is set (needs `gist-mcp[scale]`), else the SQLite file."""
+def store_from_settings(settings: WebhookSettings, workspace: str = "") -> WebhookStore:
+    """PostgreSQL when `GIST_MCP_DATABASE_URL` is set (needs `gist-mcp[scale]`), else the SQLite file.
+
+    `workspace` names the events' workspace in PostgreSQL, where every workspace shares one table (''
+    is the single-user server's; hosted mode passes the Gist workspace id). A SQLite file holds one
+    workspace: hosted mode gives each its own `settings.data_dir`.
+    """
     if settings.database_url is None:
         return SqliteWebhookStore.from_settings(settings)
     from gist_mcp.scale.postgres import PostgresWebhookStore  # only with the scale extra installed
 
     return PostgresWebhookStore(
-        settings.database_url, retention_days=settings.retention_days, max_events=settings.max_events
+        settings.database_url, workspace, retention_days=settings.retention_days, max_events=settings.max_events
     )
