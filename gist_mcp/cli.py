@@ -7,6 +7,7 @@ line on stderr. stdout belongs to the MCP stdio transport, so everything else lo
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import logging
 import os
@@ -364,7 +365,10 @@ def serve_hosted(settings: Settings, args: argparse.Namespace) -> int:
     store = SQLiteHostedStore.in_dir(data_dir) if sandbox is not None else hosted_store_from_env(data_dir)
     webhooks = None
     if "webhooks" in settings.toolsets or settings.dynamic_toolsets:
-        webhooks = WorkspaceWebhooks(hosted, WebhookSettings.from_env(data_dir_override=data_dir))
+        webhook_settings = WebhookSettings.from_env(data_dir_override=data_dir)
+        if sandbox is not None:  # demo workspaces' events never go into a real database (their ids could clash)
+            webhook_settings = dataclasses.replace(webhook_settings, database_url=None)
+        webhooks = WorkspaceWebhooks(hosted, webhook_settings)
     server = hosted_server(settings, hosted, store, transport=sandbox.transport if sandbox else None, webhooks=webhooks)
     if sandbox is not None:
         sandbox.install(server, webhooks)

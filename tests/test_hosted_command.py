@@ -33,10 +33,11 @@ from gist_mcp.webhooks.config import RECEIVER_PATH
 pytestmark = pytest.mark.anyio
 
 
-async def test_sandbox_hosted_command_logs_users_in_to_their_own_workspaces(tmp_path: Path) -> None:
+async def run_sandbox_hosted(tmp_path: Path, **variables: str) -> None:
+    """The sandbox hosted command with `variables`: Alice's lead stays Alice's (Bob cannot read it)."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("GIST_")}
-    env |= {"GIST_MCP_SECRET_KEY": SECRET_KEY, "GIST_MCP_DATA_DIR": str(tmp_path / "data")}
+    env |= {"GIST_MCP_SECRET_KEY": SECRET_KEY, "GIST_MCP_DATA_DIR": str(tmp_path / "data"), **variables}
     process = await anyio.open_process(
         [*COMMAND, "--sandbox", "--transport", "http", "--auth", "gist-oauth", "--port", str(port)],
         env=env,
@@ -56,7 +57,26 @@ async def test_sandbox_hosted_command_logs_users_in_to_their_own_workspaces(tmp_
     finally:
         process.terminate()
         await process.wait()
+
+
+async def test_sandbox_hosted_command_logs_users_in_to_their_own_workspaces(tmp_path: Path) -> None:
+    await run_sandbox_hosted(tmp_path)
     assert (tmp_path / "data" / "sandbox" / "hosted.sqlite3").exists()
+
+
+@pytest.mark.services
+async def test_the_sandbox_keeps_its_demo_webhook_events_out_of_a_configured_database(
+    tmp_path: Path, database_url: str
+) -> None:
+    """Demo workspaces are numbered 1001, 1002, …: in a real database their events could show up for a
+    real workspace with the same id, so the sandbox keeps them (and its logins) in its own folder."""
+    import psycopg
+
+    await run_sandbox_hosted(tmp_path, GIST_MCP_DATABASE_URL=database_url)
+    assert list((tmp_path / "data" / "sandbox" / WEBHOOK_DIR).iterdir()), "Alice's lead fired a webhook"
+    async with await psycopg.AsyncConnection.connect(database_url) as conn:
+        cursor = await conn.execute("SELECT to_regclass('webhook_events') IS NULL")
+        assert await cursor.fetchone() == (True,)
 
 
 async def stop(process: anyio.abc.Process) -> bytes:
