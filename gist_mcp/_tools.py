@@ -9,7 +9,6 @@ traceback and no secret ever reaches the caller.
 from __future__ import annotations
 
 import functools
-import json
 import logging
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, TypeVar
@@ -95,9 +94,13 @@ def advertised_tools(operations: Iterable[AnyOperation | Listed]) -> list[MCPToo
     ]
 
 
-def compact_json(data: Any) -> str:
-    """JSON without indentation: the text block mirrors structuredContent at the least token cost."""
-    return json.dumps(data, separators=(",", ":"), ensure_ascii=False)
+def compact_json(result: BaseModel) -> str:
+    """`result` as JSON without indentation: the text block mirrors structuredContent at the least token cost.
+
+    Written by pydantic's serialiser in one pass (the same values as `model_dump(mode="json")`), not by
+    `json.dumps` of that dump: about half the serialisation time.
+    """
+    return result.model_dump_json()
 
 
 async def execute(op: AnyOperation, context: ToolContext, arguments: dict[str, Any]) -> BaseModel:
@@ -153,7 +156,7 @@ async def call_operation(op: AnyOperation, context: ToolContext, arguments: dict
     except GistError as error:
         raise ToolError(str(error)) from None
     data = result.model_dump(mode="json")
-    return CallToolResult(content=[TextContent(type="text", text=compact_json(data))], structured_content=data)
+    return CallToolResult(content=[TextContent(type="text", text=compact_json(result))], structured_content=data)
 
 
 def _internal(name: str) -> GistError:

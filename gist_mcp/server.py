@@ -185,11 +185,12 @@ class GistServer(MCPServer[None]):
         if entry is None:
             raise MCPError(code=INVALID_PARAMS, message=self.unavailable(name), data={"tool": name})
         op = operation(entry)
-        asked = await confirm.confirm(op, arguments, context, self.gist_settings.confirm)
-        if isinstance(asked, str):
-            raise ToolError(asked)
-        if asked is not None:
-            return asked
+        if op.confirm is not None:  # only operations with a question ever ask (confirm.question_for)
+            asked = await confirm.confirm(op, arguments, context, self.gist_settings.confirm)
+            if isinstance(asked, str):
+                raise ToolError(asked)
+            if asked is not None:
+                return asked
         progress = context.report_progress if context is not None else None
         async with self._session_log(context):
             return await call_operation(op, self.tool_context(progress, context), arguments)
