@@ -73,7 +73,6 @@ class Summary:
     description: str
     default: bool
     not_found_hint: str
-    module: str
     operations: tuple[Listed, ...]
     read_only_variants: tuple[Listed, ...]
 
@@ -103,7 +102,6 @@ def index_json() -> list[dict[str, Any]]:
                 "description": ts.description,
                 "default": ts.default,
                 "not_found_hint": ts.not_found_hint,
-                "module": module,
                 "operations": [_entry(op, module) for op in ts.operations],
                 "read_only_variants": [_entry(op, module) for op in variants if op.name in names],
             }
