@@ -19,7 +19,7 @@ interleaved, and medians are compared:
   requests Gist saw in any 10 s window and the 429s it sent;
 * the size of `tools/list`.
 
-Takes one to two minutes on a quiet machine.
+Takes one to two minutes on a quiet machine; `--only cold-start` (repeatable) runs one section.
 """
 
 from __future__ import annotations
@@ -544,12 +544,23 @@ def own_peak_rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+SECTIONS = ("loopback", "cold-start", "per-call", "latency", "tools-list")
+"""The sections `--only` picks from, in the order a full run takes them."""
+
+
 def main() -> None:
     logging.disable(logging.INFO)  # uvicorn access lines and httpx request lines
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--runs", type=int, default=7, help="cold-start runs of each server (default 7)")
     parser.add_argument("--calls", type=int, default=200, help="calls per per-call measurement (default 200)")
+    parser.add_argument(
+        "--only",
+        choices=SECTIONS,
+        action="append",
+        help="run only this section (repeatable; default: every section)",
+    )
     args = parser.parse_args()
+    only = set(args.only or SECTIONS)
     lines = Path("/proc/cpuinfo").read_text().splitlines()
     cpu = next((line.split(":", 1)[1].strip() for line in lines if "model name" in line), platform.processor())
     python = platform.python_version()
@@ -557,11 +568,16 @@ def main() -> None:
     print(f"mcp {mcp_version()}, pydantic {pydantic.VERSION}, httpx {httpx.__version__}, uvicorn {uvicorn.__version__}")
     print(f"load average at start: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     started = time.perf_counter()
-    anyio.run(bench_loopback, args.calls)
-    bench_cold_start(args.runs)
-    anyio.run(bench_per_call, args.calls)
-    anyio.run(bench_under_latency, 3)
-    anyio.run(bench_tools_list)
+    if "loopback" in only:
+        anyio.run(bench_loopback, args.calls)
+    if "cold-start" in only:
+        bench_cold_start(args.runs)
+    if "per-call" in only:
+        anyio.run(bench_per_call, args.calls)
+    if "latency" in only:
+        anyio.run(bench_under_latency, 3)
+    if "tools-list" in only:
+        anyio.run(bench_tools_list)
     print("this process (in-memory server + emulators)")
     show("peak RSS", f"{own_peak_rss_mib():.1f} MiB")
     print(f"load average at the end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")

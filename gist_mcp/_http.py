@@ -414,14 +414,16 @@ def clean_json(body: bytes, secret: str | None = None) -> JSON:
     if not body.strip():
         return None
     try:
-        data: JSON = json.loads(body, parse_int=_bounded_int, parse_constant=lambda _: None)
+        data: JSON = json.loads(body, parse_int=_bounded_int, parse_float=_finite_float, parse_constant=lambda _: None)
     except RecursionError:
         raise UnusableJSONError(f"is nested deeper than {MAX_JSON_DEPTH} levels") from None
     except UnusableJSONError:
         raise
     except ValueError:
         raise UnusableJSONError("is not valid JSON") from None
-    return data if _already_clean(data, secret) else _clean(data, secret, 0)
+    if _plainly_clean(body, secret) or _already_clean(data, secret):
+        return data
+    return _clean(data, secret, 0)
 
 
 def _bounded_int(text: str) -> int:
@@ -430,7 +432,32 @@ def _bounded_int(text: str) -> int:
     return int(text)
 
 
+def _finite_float(text: str) -> float | None:
+    """A JSON number with a fraction or exponent; null when it overflows (`1e400`), as `_clean` would make it."""
+    value = float(text)
+    return value if math.isfinite(value) else None
+
+
 _SURROGATE = re.compile("[\ud800-\udfff]")
+_RAW_SURROGATE = re.compile(rb"\xed[\xa0-\xbf]")
+"""A surrogate written as UTF-8 bytes (json decodes bytes with `surrogatepass`, so it would come through)."""
+
+
+def _plainly_clean(body: bytes, secret: str | None) -> bool:
+    """Whether the body's own bytes prove `_clean` would change nothing: the commonest case, in a few byte scans.
+
+    Without a backslash every string (and key) is its bytes as written, so a lone surrogate or the
+    secret in a string shows in the body (a secret spanning tokens only sends it to the slower checks);
+    non-finite numbers are already null (`_finite_float`); and fewer brackets than MAX_JSON_DEPTH bound
+    the nesting. Anything else goes to `_already_clean`, which decides on the parsed data.
+    """
+    return (
+        b"\\" not in body
+        and json.detect_encoding(body) == "utf-8"
+        and _RAW_SURROGATE.search(body) is None
+        and not (secret and secret.encode() in body)
+        and body.count(b"[") + body.count(b"{") <= MAX_JSON_DEPTH
+    )
 
 
 def _already_clean(data: JSON, secret: str | None) -> bool:

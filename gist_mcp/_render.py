@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from gist_mcp._tools import tool_snapshot
-from gist_mcp.catalog import CATALOG, DEFAULT_TOOLSETS, TOOLSET_NAMES, TOOLSETS, VARIANTS, AnyOperation
+from gist_mcp.catalog import CATALOG, DEFAULT_TOOLSETS, TOOLSET_NAMES, TOOLSETS, VARIANTS, AnyOperation, index_json
 
 TOOLS_MARKERS = ("<!-- BEGIN TOOLS -->", "<!-- END TOOLS -->")
 TOOLSETS_MARKERS = ("<!-- BEGIN TOOLSETS -->", "<!-- END TOOLSETS -->")
@@ -97,8 +97,10 @@ def render_manifest(manifest: str) -> str:
 
 
 def render_snapshot(current: str) -> str:
-    """gist_mcp/tools.json: the tools/list entry of every operation and variant (its old text is ignored)."""
-    return json.dumps(tool_snapshot((*CATALOG, *VARIANTS)), indent=1, ensure_ascii=False) + "\n"
+    """gist_mcp/tools.json: the tools/list entry of every operation and variant, and the catalogue's index
+    (its old text is ignored)."""
+    snapshot = {**tool_snapshot((*CATALOG, *VARIANTS)), "catalog": index_json()}
+    return json.dumps(snapshot, indent=1, ensure_ascii=False) + "\n"
 
 
 def stale_files(root: Path) -> dict[Path, str]:

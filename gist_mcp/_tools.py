@@ -9,24 +9,20 @@ traceback and no secret ever reaches the caller.
 from __future__ import annotations
 
 import functools
-import hashlib
-import json
 import logging
 from collections.abc import Awaitable, Callable, Iterable
-from pathlib import Path
 from typing import Any, TypeVar
 
 import anyio
-import pydantic
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import CallToolResult, TextContent, ToolAnnotations
 from mcp.types import Tool as MCPTool
 from pydantic import BaseModel
 
+from gist_mcp import _snapshot as snapshot_file
 from gist_mcp._http import deadline_scope
-from gist_mcp._json import JSON, JSONObject
 from gist_mcp._schema import input_schema, output_schema
-from gist_mcp.catalog import AnyOperation, ToolContext, not_found_hint
+from gist_mcp.catalog import AnyOperation, Listed, Operation, ToolContext, not_found_hint, operation
 from gist_mcp.errors import GistDeadlineError, GistError, NotFoundError
 
 logger = logging.getLogger("gist_mcp.tools")
@@ -50,38 +46,26 @@ def mcp_tool(op: AnyOperation) -> MCPTool:
     )
 
 
-SNAPSHOT = Path(__file__).with_name("tools.json")
-"""Every operation's tools/list entry, generated from the catalogue by `python -m gist_mcp._render --write`:
-building every schema with pydantic costs ~40 ms of each start. It is served only while its fingerprint
-matches the code that shapes the schemas (see `schema_fingerprint`); otherwise the entries are built on
-the spot and a warning says so, so an edited description is never served stale."""
-_SCHEMA_SOURCES = ("_tools.py", "_schema.py", "catalog")
-"""What shapes a tools/list entry, relative to the package: this module, the schema leaner, the catalogue."""
+SNAPSHOT = snapshot_file.PATH
+"""Every operation's tools/list entry (and the catalogue's index), generated from the catalogue by
+`python -m gist_mcp._render --write`: building every schema with pydantic costs ~40 ms of each start, and
+listing from it needs no catalogue module at all. It is served only while its fingerprint matches the code
+that shapes it (`gist_mcp._snapshot`); otherwise the entries are built on the spot and a warning says so,
+so an edited description is never served stale."""
 
 
 def snapshot_key(op: AnyOperation) -> str:
     """The snapshot key of an operation (the read-only api_request shares its name, not its input)."""
-    return f"{op.name}:{op.input.__name__}"
+    return op.key
 
 
-@functools.cache
 def schema_fingerprint() -> str:
-    """A digest of every source file that shapes the schemas, and of the pydantic version that renders them.
-
-    (`mcp`, whose Tool model serialises the entries, is pinned to a tested minor version in pyproject.toml.)
-    """
-    package = Path(__file__).parent
-    digest = hashlib.sha256()
-    digest.update(f"pydantic=={pydantic.VERSION}\n".encode())
-    for source in _SCHEMA_SOURCES:
-        path = package / source
-        for file in sorted(path.rglob("*.py")) if path.is_dir() else [path]:
-            digest.update(file.relative_to(package).as_posix().encode() + b"\0" + file.read_bytes())
-    return digest.hexdigest()
+    """The digest the snapshot must carry to be served (see `gist_mcp._snapshot.fingerprint`)."""
+    return snapshot_file.fingerprint()
 
 
 def tool_snapshot(operations: Iterable[AnyOperation]) -> dict[str, Any]:
-    """What SNAPSHOT holds: the fingerprint it was made for, and each operation's tools/list entry as JSON."""
+    """The snapshot's fingerprint and tools: each operation's tools/list entry as JSON."""
     return {
         "fingerprint": schema_fingerprint(),
         "tools": {
@@ -92,35 +76,31 @@ def tool_snapshot(operations: Iterable[AnyOperation]) -> dict[str, Any]:
 
 
 @functools.cache
-def _snapshot() -> JSONObject:
+def _snapshot() -> dict[str, Any]:
     """The snapshot's entries when it matches the code; empty (with a warning) when stale or missing."""
-    try:
-        data: JSON = json.loads(SNAPSHOT.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        data = {}
-    if not isinstance(data, dict) or data.get("fingerprint") != schema_fingerprint():
-        logger.warning(
-            "%s does not match the catalogue's code; building tool schemas at start instead "
-            "(regenerate it with `python -m gist_mcp._render --write`).",
-            SNAPSHOT.name,
-        )
-        return {}
-    tools = data.get("tools")
-    return tools if isinstance(tools, dict) else {}
+    data = snapshot_file.load(SNAPSHOT)
+    return data["tools"] if data is not None else {}
 
 
-def advertised_tools(operations: Iterable[AnyOperation]) -> list[MCPTool]:
-    """The tools/list entries of `operations`, from the snapshot when it is current, else built now."""
+def advertised_tools(operations: Iterable[AnyOperation | Listed]) -> list[MCPTool]:
+    """The tools/list entries of `operations` (index entries or operations), from the snapshot when it is
+    current, else built now (loading an entry's module)."""
     snapshot = _snapshot()
     return [
-        MCPTool.model_validate(snapshot[key]) if (key := snapshot_key(op)) in snapshot else mcp_tool(op)
+        MCPTool.model_validate(snapshot[op.key])
+        if op.key in snapshot
+        else mcp_tool(op if isinstance(op, Operation) else operation(op))
         for op in operations
     ]
 
 
-def compact_json(data: Any) -> str:
-    """JSON without indentation: the text block mirrors structuredContent at the least token cost."""
-    return json.dumps(data, separators=(",", ":"), ensure_ascii=False)
+def compact_json(result: BaseModel) -> str:
+    """`result` as JSON without indentation: the text block mirrors structuredContent at the least token cost.
+
+    Written by pydantic's serialiser in one pass (the same values as `model_dump(mode="json")`), not by
+    `json.dumps` of that dump: about half the serialisation time.
+    """
+    return result.model_dump_json()
 
 
 async def execute(op: AnyOperation, context: ToolContext, arguments: dict[str, Any]) -> BaseModel:
@@ -176,7 +156,7 @@ async def call_operation(op: AnyOperation, context: ToolContext, arguments: dict
     except GistError as error:
         raise ToolError(str(error)) from None
     data = result.model_dump(mode="json")
-    return CallToolResult(content=[TextContent(type="text", text=compact_json(data))], structured_content=data)
+    return CallToolResult(content=[TextContent(type="text", text=compact_json(result))], structured_content=data)
 
 
 def _internal(name: str) -> GistError:

@@ -13,7 +13,8 @@ resource templates are. The tool names in the texts are checked against the cata
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import functools
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -25,10 +26,7 @@ from pydantic import Field, ValidationError
 from pydantic_core import ErrorDetails
 
 from gist_mcp import resources
-from gist_mcp.catalog import CATALOG, IdSource, ToolContext
-from gist_mcp.catalog.segments import LIST_SEGMENTS
-from gist_mcp.catalog.tags import MAX_CONTACTS
-from gist_mcp.catalog.teams import LIST_TEAMMATES
+from gist_mcp.catalog import AnyOperation, IdSource, ToolContext, find, operation
 
 MAX_DELETIONS_PER_RUN = 50
 """clean_duplicate_leads deletes at most this many leads per run, so one mistaken rule cannot empty a workspace."""
@@ -37,9 +35,28 @@ MAX_TRIAGED = 50
 MAX_DAYS = 365
 """The longest look-back a prompt takes (win_back_segment, weekly_digest)."""
 
-SEGMENTS = IdSource(operation=LIST_SEGMENTS, plural="segments", arguments={"include_count": False})
-TAGS = IdSource(operation=next(op for op in CATALOG if op.name == "list_tags"), plural="tags", value="name")
-TEAMMATES = IdSource(operation=LIST_TEAMMATES, plural="teammates")
+
+# The id sources load their list operation's module on first completion, not at start.
+@functools.cache
+def _segments() -> IdSource:
+    return IdSource(operation=_operation("list_segments"), plural="segments", arguments={"include_count": False})
+
+
+@functools.cache
+def _tags() -> IdSource:
+    return IdSource(operation=_operation("list_tags"), plural="tags", value="name")
+
+
+@functools.cache
+def _teammates() -> IdSource:
+    return IdSource(operation=_operation("list_teammates"), plural="teammates")
+
+
+def _operation(name: str) -> AnyOperation:
+    entry = find(name)
+    assert entry is not None, name  # the tests check every tool a prompt names
+    return operation(entry)
+
 
 Days = Annotated[int, Field(ge=1, le=MAX_DAYS)]
 
@@ -52,6 +69,8 @@ def win_back_segment(
     ] = "win-back",
 ) -> str:
     """Find a segment's contacts who have gone quiet and tag them for a win-back campaign."""
+    from gist_mcp.catalog.tags import MAX_CONTACTS  # the tags module loads when this renders, not at start
+
     return f"""Help me win back the inactive contacts of Gist segment {segment_id}.
 
 1. Call `get_segment` with segment_id={segment_id} to learn its name and size. If it has more than
@@ -167,7 +186,8 @@ class Workflow:
     prompt: Prompt
     tools: frozenset[str]
     """Every tool its text names (a test keeps this exact): a server offers the prompt only when it has them all."""
-    ids: Mapping[str, IdSource]
+    ids: Mapping[str, Callable[[], IdSource]]
+    """Each id argument's source (built on first use)."""
 
 
 def offered(available: Iterable[str]) -> tuple[Workflow, ...]:
@@ -182,7 +202,7 @@ WORKFLOWS: tuple[Workflow, ...] = (
         tools=frozenset(
             {"get_segment", "list_users", "list_leads", "tag_contacts", "list_campaigns", "subscribe_to_campaign"}
         ),
-        ids={"segment_id": SEGMENTS, "tag": TAGS},
+        ids={"segment_id": _segments, "tag": _tags},
     ),
     Workflow(
         prompt=_Checked.from_function(clean_duplicate_leads, title="Clean up duplicate leads"),
@@ -202,7 +222,7 @@ WORKFLOWS: tuple[Workflow, ...] = (
             {"list_conversations", "get_conversation", "list_teammates", "list_teams", "reply_to_conversation"}
             | {"update_conversation"}
         ),
-        ids={"teammate_id": TEAMMATES},
+        ids={"teammate_id": _teammates},
     ),
 )
 _BY_NAME = {workflow.prompt.name: workflow for workflow in WORKFLOWS}
@@ -214,4 +234,4 @@ async def complete(prompt: str, argument: str, prefix: str, ctx: ToolContext) ->
     source = workflow.ids.get(argument) if workflow else None
     if source is None:
         return None
-    return await resources.complete_ids(source, ctx, prefix)
+    return await resources.complete_ids(source(), ctx, prefix)

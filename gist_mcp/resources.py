@@ -102,7 +102,7 @@ async def read(resource: Resource, params: Mapping[str, str], uri: str, ctx: Too
         raise MCPError(code=not_found, message=f"{uri}: {error}", data={"uri": uri}) from None
     except GistError as error:
         raise MCPError(code=-32603, message=f"{uri}: {error}", data={"uri": uri}) from None
-    return compact_json(result.model_dump(mode="json"))
+    return compact_json(result)
 
 
 async def concrete(resources: Iterable[Resource], ctx: ToolContext) -> list[MCPResource]:

@@ -50,12 +50,13 @@ from pydantic import AnyUrl
 from gist_mcp import __version__, _sdk, confirm, prompts, resources, views
 from gist_mcp._http import GistClient, Sleep
 from gist_mcp._tools import advertised_tools, call_operation
-from gist_mcp.catalog import CATALOG, TOOLSETS, AnyOperation, ToolContext, resources_of, select
-from gist_mcp.catalog import dynamic as dynamic_toolsets
+from gist_mcp.catalog import Listed, ToolContext, find, index, listed, listing, operation, resources_of
+from gist_mcp.catalog import Resource as CatalogResource
 from gist_mcp.catalog._operation import Progress
 from gist_mcp.settings import Settings
 
 if TYPE_CHECKING:
+    from gist_mcp.catalog import dynamic as dynamic_toolsets
     from gist_mcp.watch import WebhookHub
     from gist_mcp.webhooks import WebhookStore
 
@@ -84,7 +85,7 @@ async def _lifespan(server: MCPServer[Any]) -> AsyncGenerator[None, None]:
 
 def instructions(settings: Settings) -> str:
     """What the model is told about this server; built from settings only, never from Gist data."""
-    on = [ts.name for ts in TOOLSETS if ts.name in settings.toolsets]
+    on = [ts.name for ts in index() if ts.name in settings.toolsets]
     text = (
         "Tools for the Gist CRM workspace (getgist.com): contacts are users (with a user_id) or leads "
         "(email only). Find ids with the list_* tools; a contact argument takes exactly one of id, "
@@ -150,15 +151,18 @@ class GistServer(MCPServer[None]):
     def _load(self) -> None:
         """(Re)build the tool, resource and prompt lists from the enabled toolsets.
 
-        A workflow prompt is offered only while every tool it walks the model through is served.
+        A workflow prompt is offered only while every tool it walks the model through is served. Nothing
+        here loads a toolset's module: a tool's loads when it is first called, the resources' when first used.
         """
-        operations = select(self.enabled, self.gist_settings.read_only)
+        entries = listed(self.enabled, self.gist_settings.read_only)
         if self.gist_settings.dynamic_toolsets:
-            operations += dynamic_toolsets.OPERATIONS
-        self.operations: dict[str, AnyOperation] = {op.name: op for op in operations}
-        self._tools = views.bind(advertised_tools(operations))
-        served = self.enabled if self.webhooks is not None else self.enabled - {"webhooks"}
-        self._resources = resources_of(served)
+            from gist_mcp.catalog import dynamic
+
+            entries += tuple(listing(op) for op in dynamic.OPERATIONS)
+        self.operations: dict[str, Listed] = {entry.name: entry for entry in entries}
+        self._tools = views.bind(advertised_tools(entries))
+        self._served = self.enabled if self.webhooks is not None else self.enabled - {"webhooks"}
+        self._loaded_resources: tuple[CatalogResource, ...] | None = None
         offered = {workflow.prompt.name: workflow.prompt for workflow in prompts.offered(self.operations)}
         for name in self._prompts - offered.keys():
             self.remove_prompt(name)
@@ -177,21 +181,23 @@ class GistServer(MCPServer[None]):
 
         A destructive call first asks the user to confirm when its operation says so (gist_mcp/confirm.py).
         """
-        op = self.operations.get(name)
-        if op is None:
+        entry = self.operations.get(name)
+        if entry is None:
             raise MCPError(code=INVALID_PARAMS, message=self.unavailable(name), data={"tool": name})
-        asked = await confirm.confirm(op, arguments, context, self.gist_settings.confirm)
-        if isinstance(asked, str):
-            raise ToolError(asked)
-        if asked is not None:
-            return asked
+        op = operation(entry)
+        if op.confirm is not None:  # only operations with a question ever ask (confirm.question_for)
+            asked = await confirm.confirm(op, arguments, context, self.gist_settings.confirm)
+            if isinstance(asked, str):
+                raise ToolError(asked)
+            if asked is not None:
+                return asked
         progress = context.report_progress if context is not None else None
         async with self._session_log(context):
             return await call_operation(op, self.tool_context(progress, context), arguments)
 
     def unavailable(self, name: str) -> str:
         """Why tool `name` cannot be called here, and what would change that."""
-        known = next((op for op in CATALOG if op.name == name), None)
+        known = find(name)
         if known is not None and self.gist_settings.read_only and not known.read_only:
             return (
                 f"{name} is unavailable: this server runs read-only (--read-only or GIST_READ_ONLY), so no tool "
@@ -218,6 +224,13 @@ class GistServer(MCPServer[None]):
         if progress is None:
             return ToolContext(gist, webhooks=store, toolsets=switch)
         return ToolContext(gist, progress, webhooks=store, toolsets=switch)
+
+    @property
+    def _resources(self) -> tuple[CatalogResource, ...]:
+        """The enabled toolsets' resources and templates (loading their modules on first use)."""
+        if self._loaded_resources is None:
+            self._loaded_resources = resources_of(self._served)
+        return self._loaded_resources
 
     async def list_resources(self) -> list[Resource]:
         """The views of the enabled tools, the collection resources, and one concrete URI per segment and campaign."""
@@ -267,15 +280,17 @@ class GistServer(MCPServer[None]):
 
     def describe_toolsets(self) -> list[dynamic_toolsets.ToolsetInfo]:
         """Every toolset, whether it is on, and the tools it registers in this server's mode."""
+        from gist_mcp.catalog.dynamic import ToolsetInfo
+
         read_only = self.gist_settings.read_only
         return [
-            dynamic_toolsets.ToolsetInfo(
+            ToolsetInfo(
                 name=ts.name,
                 description=ts.description,
                 enabled=ts.name in self.enabled,
-                tools=[op.name for op in select({ts.name}, read_only)],
+                tools=[entry.name for entry in listed({ts.name}, read_only)],
             )
-            for ts in TOOLSETS
+            for ts in index()
         ]
 
     async def enable_toolset(self, name: str, request: Context[None, Any] | None) -> list[str]:

@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING, Any
 import anyio
 import httpx
 
-from gist_mcp.catalog.webhooks import EVENTS_URI
 from gist_mcp.webhooks import WebhookSettings, WebhookStore, data_dir_from_env, store_from_settings
 
 if TYPE_CHECKING:
@@ -78,6 +77,8 @@ class WebhookHub:
     async def _notify_arrivals(self, notify: Notify) -> None:
         async with contextlib.aclosing(self.store.subscribe()) as arrivals:
             async for _event in arrivals:
+                from gist_mcp.catalog.webhooks import EVENTS_URI  # loaded at the first arrival, not at start
+
                 await notify(EVENTS_URI)
 
     async def _fan_out(self, url: str, *, task_status: Any = anyio.TASK_STATUS_IGNORED) -> None:

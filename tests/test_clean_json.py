@@ -10,7 +10,15 @@ import json
 
 import pytest
 
-from gist_mcp._http import MAX_JSON_DEPTH, UnusableJSONError, _already_clean, _bounded_int, _clean, clean_json
+from gist_mcp._http import (
+    MAX_JSON_DEPTH,
+    UnusableJSONError,
+    _already_clean,
+    _bounded_int,
+    _clean,
+    _plainly_clean,
+    clean_json,
+)
 
 SECRET = "sk-canary-4242"
 QUOTED_SECRET = 'sk"canary\\4242'
@@ -84,3 +92,34 @@ def test_a_secret_that_json_escapes_is_still_found() -> None:
 def test_without_a_secret_only_the_other_checks_apply() -> None:
     assert _answer(b'{"a": "sk-canary-4242"}', None) == {"a": "sk-canary-4242"}
     assert _answer(b'{"a": "\\ud800"}', None) == {"a": "\ufffd"}
+
+
+# The byte-level check (`_plainly_clean`) comes first: it may only say yes where the full walk changes nothing.
+RAW_BYTES_NEED_CLEANING = {
+    **{name: body for name, body in NEEDS_CLEANING.items() if name != "infinite number"},
+    "a surrogate written as UTF-8 bytes": b'{"a": "\xed\xa0\x80"}',
+    "a surrogate in UTF-16": '{"a": "\ud800"}'.encode("utf-16-le", "surrogatepass"),
+    "the secret split by an escape": b'{"a": "sk-canary\\u002d4242"}',
+    "a clean body deeper than the bracket budget": b"[" * (MAX_JSON_DEPTH + 1) + b"]" * (MAX_JSON_DEPTH + 1),
+}
+
+
+@pytest.mark.parametrize("body", RAW_BYTES_NEED_CLEANING.values(), ids=RAW_BYTES_NEED_CLEANING.keys())
+def test_the_byte_check_never_passes_a_body_the_full_walk_would_change(body: bytes) -> None:
+    assert not _plainly_clean(body, SECRET)
+    assert _answer(body, SECRET) == _full_walk(body, SECRET)
+    assert SECRET not in str(_answer(body, SECRET))
+
+
+def test_the_byte_check_passes_a_plain_contact_and_leaves_it_as_parsed() -> None:
+    body = json.dumps({"contact": {"id": 7, "name": "Zoë [x] {y}", "score": 2.5e3, "tags": [{"name": "vip"}]}}).encode()
+    body = body.replace(b"\\u00eb", "ë".encode())  # as Gist writes it: UTF-8, no escapes
+    assert _plainly_clean(body, SECRET)
+    assert _answer(body, SECRET) == _full_walk(body, SECRET) == json.loads(body)
+
+
+def test_an_infinite_number_is_null_as_soon_as_it_is_read() -> None:
+    """The one change the byte check cannot see needs no walk: parsing makes it null, as the walk would."""
+    body = b'{"id": 1, "score": 1e400, "low": -1e400, "name": "x"}'
+    assert _plainly_clean(body, SECRET)
+    assert _answer(body, SECRET) == _full_walk(body, SECRET) == {"id": 1, "score": None, "low": None, "name": "x"}

@@ -75,6 +75,11 @@ class Operation(Generic[InT, OutT]):
     """For destructive calls: the question to put to the user for these (validated) arguments, saying exactly
     what will change, or None when this call needs no confirmation (see gist_mcp/confirm.py)."""
 
+    @property
+    def key(self) -> str:
+        """Its entry in the tools.json snapshot (the read-only api_request shares its name, not its input)."""
+        return f"{self.name}:{self.input.__name__}"
+
     def parse(self, arguments: Mapping[str, Any]) -> InT:
         """`arguments` validated by the input model.
 
