@@ -35,7 +35,9 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import dataclasses
 import logging
+import threading
 import weakref
 from collections.abc import AsyncGenerator, Callable
 from contextlib import asynccontextmanager
@@ -134,9 +136,33 @@ class Subscriptions:
 
 MAX_PENDING_LOG_MESSAGES = 100
 """Log records queued for one request's client; beyond it records are dropped (stderr still has them)."""
-_request_sink: contextvars.ContextVar[MemoryObjectSendStream[logging.LogRecord] | None] = contextvars.ContextVar(
-    "gist_mcp_request_log", default=None
-)
+
+
+@dataclasses.dataclass
+class _RequestLog:
+    """Where one request's log records go: only the levels its client wants, forwarded by a task that starts
+    with the first such record (most calls log nothing the client wants, and pay for no task)."""
+
+    wanted: frozenset[LoggingLevel]
+    send: MemoryObjectSendStream[tuple[LoggingLevel, logging.LogRecord]]
+    start_forwarder: Callable[[], None]
+    thread: int
+    """The event loop's thread: a record logged from a worker thread is left to stderr."""
+    forwarding: bool = False
+
+    def put(self, record: logging.LogRecord) -> None:
+        level = mcp_level(record.levelno)
+        if level not in self.wanted or threading.get_ident() != self.thread:
+            return
+        if not self.forwarding:
+            self.forwarding = True
+            self.start_forwarder()
+        # A flood or a finished request drops the record: the stderr log still has it.
+        with contextlib.suppress(anyio.WouldBlock, anyio.ClosedResourceError, anyio.BrokenResourceError):
+            self.send.send_nowait((level, record))
+
+
+_request_log: contextvars.ContextVar[_RequestLog | None] = contextvars.ContextVar("gist_mcp_request_log", default=None)
 
 
 class SessionLog(logging.Handler):
@@ -164,12 +190,9 @@ class SessionLog(logging.Handler):
         return self._levels.get(ctx.session._connection, DEFAULT_SESSION_LOG_LEVEL)
 
     def emit(self, record: logging.LogRecord) -> None:
-        sink = _request_sink.get()
-        if sink is None:
-            return
-        # A flood or a finished request drops the record: the stderr log still has it.
-        with contextlib.suppress(anyio.WouldBlock, anyio.ClosedResourceError, anyio.BrokenResourceError):
-            sink.send_nowait(record)
+        request_log = _request_log.get()
+        if request_log is not None:
+            request_log.put(record)
 
     @asynccontextmanager
     async def forwarding(self, context: Any | None, secret: str | None = None) -> AsyncGenerator[None, None]:
@@ -183,15 +206,13 @@ class SessionLog(logging.Handler):
         if request is None or threshold is None:
             yield
             return
-        wanted = set(MCP_LEVELS[MCP_LEVELS.index(threshold) :])
-        send, receive = anyio.create_memory_object_stream[logging.LogRecord](MAX_PENDING_LOG_MESSAGES)
+        send, receive = anyio.create_memory_object_stream[tuple[LoggingLevel, logging.LogRecord]](
+            MAX_PENDING_LOG_MESSAGES
+        )
 
         async def forward() -> None:
             async with receive:
-                async for record in receive:
-                    level = mcp_level(record.levelno)
-                    if level not in wanted:
-                        continue
+                async for level, record in receive:
                     data = redact(record.getMessage(), secret)
                     params = LoggingMessageNotificationParams(level=level, logger=record.name, data=data)
                     try:
@@ -203,18 +224,27 @@ class SessionLog(logging.Handler):
                         return
 
         failure: Exception | None = None
-        token = _request_sink.set(send)
-        try:
-            async with anyio.create_task_group() as group:
+        async with anyio.create_task_group() as group:
+
+            def start_forwarder() -> None:
                 group.start_soon(forward)
-                try:
-                    yield
-                except Exception as error:  # re-raised as itself, not wrapped in the task group's ExceptionGroup
-                    failure = error
-                finally:
-                    send.close()
-        finally:
-            _request_sink.reset(token)
+
+            request_log = _RequestLog(
+                wanted=frozenset(MCP_LEVELS[MCP_LEVELS.index(threshold) :]),
+                send=send,
+                start_forwarder=start_forwarder,
+                thread=threading.get_ident(),
+            )
+            token = _request_log.set(request_log)
+            try:
+                yield
+            except Exception as error:  # re-raised as itself, not wrapped in the task group's ExceptionGroup
+                failure = error
+            finally:
+                _request_log.reset(token)
+                send.close()
+                if not request_log.forwarding:
+                    receive.close()
         if failure is not None:
             raise failure
 
