@@ -239,12 +239,14 @@ class GistClient:
         self, method: str, path: str, params: Mapping[str, Any] | None, body: Any, headers: Mapping[str, str] | None
     ) -> httpx.Request:
         extra = {k: v for k, v in (headers or {}).items() if k.lower() in CALLER_HEADERS}
+        query = {k: v for k, v in (params or {}).items() if v is not None}
         request = self._client().build_request(
             method,
             path.lstrip("/"),
-            params={k: v for k, v in (params or {}).items() if v is not None},
+            # None, not {}: httpx re-parses the URL to merge even an empty query (~13 us a request).
+            params=query or None,
             json=body,
-            headers=extra,
+            headers=extra or None,
         )
         if (request.url.scheme, request.url.host, request.url.port) != self._origin:
             # Defence in depth: tool input validation already refuses such paths.
@@ -384,9 +386,13 @@ class GistClient:
     async def _read_capped(self, response: httpx.Response) -> bytes | None:
         """Read the body, or return None as soon as it exceeds the size limit."""
         declared = response.headers.get("content-length")
-        if declared and declared.isdigit() and int(declared) > self._max_response_bytes:
-            return None
-        chunks: list[bytes] = []
+        if declared and declared.isdigit():
+            if int(declared) > self._max_response_bytes:
+                return None
+            if response.headers.get("content-encoding", "identity") == "identity":
+                # Not compressed, and HTTP/1.1 framing ends the body at its declared length: one read.
+                return await response.aread()
+        chunks: list[bytes] = []  # decoded as it streams, so a small compressed body cannot inflate past the cap
         size = 0
         async for chunk in response.aiter_bytes():
             size += len(chunk)
