@@ -28,7 +28,6 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
 import anyio
-import httpx
 
 from gist_mcp import __version__, _probes
 from gist_mcp._json import JSON, JSONArray, JSONObject
@@ -47,6 +46,10 @@ from gist_mcp.errors import (
 from gist_mcp.redact import redact
 
 if TYPE_CHECKING:
+    # httpx is imported where a request is first built (`_client`), not at start: a server that has not
+    # called Gist yet has not paid for it (~10 ms of cold start, pygments included).
+    import httpx
+
     from gist_mcp.settings import Settings
 
 logger = logging.getLogger("gist_mcp.http")
@@ -198,16 +201,20 @@ class GistClient:
         self._sleep = sleep
         self._max_response_bytes = max_response_bytes
         self._http: httpx.AsyncClient | None = None
+        self._origin: tuple[str, str, int | None] = ("", "", None)
+        """The base URL's scheme, host and port, set with the client: requests may go nowhere else."""
         self._secret = settings.api_key.get_secret_value() if settings.api_key else None
-        base = httpx.URL(settings.base_url + "/")
-        self._origin = (base.scheme, base.host, base.port)
 
     def __repr__(self) -> str:
         return f"GistClient(base_url={self.settings.base_url!r})"
 
     def _client(self) -> httpx.AsyncClient:
         if self._http is None:
+            import httpx
+
             key = self.settings.api_key.get_secret_value() if self.settings.api_key else ""
+            base = httpx.URL(self.settings.base_url + "/")
+            self._origin = (base.scheme, base.host, base.port)
             self._http = httpx.AsyncClient(
                 base_url=self.settings.base_url + "/",
                 headers={
@@ -275,6 +282,8 @@ class GistClient:
             GistConnectionError: Gist could not be reached.
             GistDeadlineError: the call's deadline would pass before an answer.
         """
+        import httpx  # loaded by `_build` below (see the TYPE_CHECKING note)
+
         method = method.upper()
         request = self._build(method, path, params, json_body, headers)
         shown_path = self._shown_path(request.url)
@@ -319,6 +328,8 @@ class GistClient:
 
     async def _attempt(self, request: httpx.Request, shown_path: str) -> GistResponse | GistAPIError:
         """One send, inside a rate-limit slot that is held until the answer (or failure) is in."""
+        import httpx  # loaded with the request (see the TYPE_CHECKING note)
+
         left = remaining()
         queued = anyio.current_time()
         if left <= 0 or not await self.limiter.acquire(deadline=queued + left):
@@ -352,7 +363,12 @@ class GistClient:
 
     async def _send(self, request: httpx.Request, seconds: float, path: str) -> GistResponse | GistAPIError:
         """Send once: a GistResponse for 2xx, else the GistAPIError it maps to (raised or retried by the caller)."""
-        request.extensions["timeout"] = httpx.Timeout(seconds, connect=min(5.0, seconds)).as_dict()
+        request.extensions["timeout"] = {
+            "connect": min(5.0, seconds),
+            "read": seconds,
+            "write": seconds,
+            "pool": seconds,
+        }
         response = await self._client().send(request, stream=True)
         try:
             body = await self._read_capped(response)
@@ -521,6 +537,8 @@ def _cut(message: str) -> str:
 
 
 def _transport_reason(exc: httpx.TransportError) -> str:
+    import httpx  # loaded: `exc` is one of its errors
+
     if isinstance(exc, httpx.TimeoutException):
         return "the request timed out"
     if isinstance(exc, httpx.ConnectError):

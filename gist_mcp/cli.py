@@ -16,7 +16,6 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 import anyio
-import httpx
 from pydantic import SecretStr
 
 from gist_mcp import __version__
@@ -184,6 +183,8 @@ def build_server(settings: Settings, listen: tuple[str, int] | None = None) -> G
     hub = hub_from_env(sandbox=settings.sandbox, listen=listen, redis_url=settings.redis()) if wanted else None
     transport = None
     if settings.sandbox:
+        import httpx
+
         from gist_mcp.emulator import GistEmulator
 
         emulator = GistEmulator(api_keys=(SANDBOX_KEY,))
@@ -344,6 +345,7 @@ def serve_hosted(settings: Settings, args: argparse.Namespace) -> int:
     """Hosted mode: OAuth for MCP clients, each user's own Gist workspace (README: Run it for your team)."""
     if args.transport != "http":
         raise GistConfigError("--auth gist-oauth (GIST_MCP_AUTH) needs --transport http.")
+    import httpx
     import uvicorn
 
     from gist_mcp.hosted.app import SandboxGist, hosted_server

@@ -23,7 +23,6 @@ from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontext
 from typing import TYPE_CHECKING, Any, Protocol
 
 import anyio
-import httpx
 from mcp.server import MCPServer
 from mcp.server.auth.provider import OAuthAuthorizationServerProvider
 from mcp.server.auth.settings import AuthSettings
@@ -56,6 +55,8 @@ from gist_mcp.catalog._operation import Progress
 from gist_mcp.settings import Settings
 
 if TYPE_CHECKING:
+    import httpx
+
     from gist_mcp.catalog import dynamic as dynamic_toolsets
     from gist_mcp.watch import WebhookHub
     from gist_mcp.webhooks import WebhookStore

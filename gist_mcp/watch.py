@@ -16,7 +16,6 @@ from collections.abc import AsyncGenerator, Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 import anyio
-import httpx
 
 from gist_mcp.webhooks import WebhookSettings, WebhookStore, data_dir_from_env, store_from_settings
 
@@ -121,6 +120,7 @@ def hub_from_env(
 
 def deliver_in_process(hub: WebhookHub) -> Callable[[dict[str, Any]], Awaitable[None]]:
     """A sink that posts payloads through the real receiver app in process (the sandbox's Gist webhooks)."""
+    import httpx
     from starlette.applications import Starlette
 
     from gist_mcp.webhooks.receiver import SIGNATURE_HEADER, signature

@@ -5,6 +5,7 @@ the MCP protocol, as `gist-mcp --sandbox` starts (the sandbox answers the calls)
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -14,7 +15,6 @@ import pytest
 from gist_mcp import _snapshot, catalog
 from gist_mcp.catalog import DEFAULT_TOOLSETS, TOOLSETS
 
-ROOT = Path(__file__).resolve().parents[1]
 PROBE = """
 import json, sys
 import anyio
@@ -46,12 +46,12 @@ anyio.run(main)
 def test_tools_list_loads_no_toolset_module_and_a_call_loads_only_its_own(tmp_path: Path) -> None:
     done = subprocess.run(
         [sys.executable, "-c", PROBE],
-        cwd=ROOT,
+        cwd=tmp_path,  # not the checkout: `-c` puts the working folder first on sys.path
         capture_output=True,
         text=True,
         timeout=60,
         check=True,
-        env={"PYTHONPATH": str(ROOT), "GIST_MCP_DATA_DIR": str(tmp_path)},
+        env={k: v for k, v in os.environ.items() if k == "PYTHONPATH"} | {"GIST_MCP_DATA_DIR": str(tmp_path)},
     )
     seen = json.loads(done.stdout.splitlines()[-1])
     assert seen["listed"] == sum(len(ts.operations) for ts in TOOLSETS if ts.name in DEFAULT_TOOLSETS)

@@ -15,18 +15,19 @@ from pathlib import Path
 
 import pytest
 
-OPTIONAL = ("gist_mcp.emulator", "gist_mcp.http_app", "gist_mcp.webhooks.receiver", "gist_mcp._serve")
+OPTIONAL = ("gist_mcp.emulator", "gist_mcp.http_app", "gist_mcp.webhooks.receiver", "gist_mcp._serve", "httpx")
+"""Modules a stdio server with a real key does not load to start (httpx: with its first Gist request)."""
 PROBE = """
 import json, sys
 from gist_mcp.cli import build_parser, build_server, load_settings
 args = build_parser().parse_args(sys.argv[1:])
 build_server(load_settings(args))
-print(json.dumps(sorted(m for m in sys.modules if m.startswith("gist_mcp"))))
+print(json.dumps(sorted(m for m in sys.modules if m.startswith("gist_mcp") or m == "httpx")))
 """
 
 
 def loaded_after_building(*argv: str, data_dir: Path) -> set[str]:
-    """The gist_mcp modules loaded once `gist-mcp <argv>` has built its server (nothing is served)."""
+    """The gist_mcp modules (and httpx, if) loaded once `gist-mcp <argv>` has built its server (nothing served)."""
     done = subprocess.run(
         [sys.executable, "-c", PROBE, *argv],
         cwd=data_dir,  # not the checkout: `-c` puts the working folder first on sys.path
