@@ -9,6 +9,7 @@ import os
 import secrets
 import signal
 import subprocess
+import sys
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -77,6 +78,16 @@ async def test_the_sandbox_keeps_its_demo_webhook_events_out_of_a_configured_dat
     async with await psycopg.AsyncConnection.connect(database_url) as conn:
         cursor = await conn.execute("SELECT to_regclass('webhook_events') IS NULL")
         assert await cursor.fetchone() == (True,)
+
+
+AT_A_TERMINAL = [
+    sys.executable,
+    "-c",
+    "import runpy, signal; signal.signal(signal.SIGINT, signal.default_int_handler); "
+    "runpy.run_module('gist_mcp', run_name='__main__', alter_sys=True)",
+]
+"""`gist-mcp` as started from a terminal, where Ctrl-C interrupts: a test runner started in the background
+(a CI job, `cmd &`) hands its children SIGINT ignored, and a server started so rightly ignores Ctrl-C."""
 
 
 async def stop(process: anyio.abc.Process) -> bytes:
@@ -159,7 +170,8 @@ async def test_hosted_command_keeps_its_records_and_webhook_events_in_postgres_w
     async def start() -> tuple[anyio.abc.Process, str]:
         port = free_port()
         process = await anyio.open_process(
-            [*COMMAND, "--transport", "http", "--auth", "gist-oauth", "--port", str(port)],
+            [*AT_A_TERMINAL, "--transport", "http", "--auth", "gist-oauth", "--port", str(port)],
+            cwd=tmp_path,  # not the checkout: `-c` puts the working folder first on sys.path
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
