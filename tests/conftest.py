@@ -50,7 +50,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption(
         "--slow",
         action="store_true",
-        help="also run the tests marked slow (seconds each: replicas, agent SDK scripts, a browser); CI always does",
+        help="also run the tests marked slow (each starts a process or takes seconds: servers over stdio and HTTP, "
+        "the CLI, replicas, agent SDK scripts, a browser); CI always does",
     )
 
 

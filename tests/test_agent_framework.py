@@ -56,6 +56,7 @@ def sandbox_server() -> MCPServerStdio:
     )
 
 
+@pytest.mark.slow
 async def test_agent_lists_gist_tools_and_calls_list_segments() -> None:
     with anyio.fail_after(TIMEOUT * 2):
         async with sandbox_server() as server:

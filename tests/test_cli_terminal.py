@@ -18,6 +18,8 @@ from test_transports import COMMAND, run_cli
 
 from gist_mcp.cli import SANDBOX_KEY, WAITING_ON_STDIO
 
+pytestmark = pytest.mark.slow
+
 HINT = WAITING_ON_STDIO.split(".")[0]
 
 

@@ -160,6 +160,7 @@ def command_env(base_url: str) -> dict[str, str]:
     return env | {"GIST_API_KEY": CANARY_KEY, "GIST_API_BASE_URL": base_url, "PYTHONIOENCODING": "utf-8"}
 
 
+@pytest.mark.slow
 async def test_stdio_server_lists_resources_with_a_surrogate_segment_name(tmp_path: Path) -> None:
     stand_in = StandIn({"segments": SEGMENTS, "segments/7": SEGMENT, "campaigns": CAMPAIGNS})
     stderr = tmp_path / "stderr.log"
@@ -179,6 +180,7 @@ async def test_stdio_server_lists_resources_with_a_surrogate_segment_name(tmp_pa
     assert "Traceback" not in stderr.read_text()
 
 
+@pytest.mark.slow
 async def test_cli_call_prints_a_surrogate_answer() -> None:
     stand_in = StandIn({"anything": Answer(f'{{"name": "x{SURROGATE}y"}}')})
     async with serve_asgi(stand_in.app) as base_url:

@@ -31,7 +31,7 @@ from gist_mcp.hosted.config import HostedSettings
 from gist_mcp.hosted.webhooks import WEBHOOK_DIR, workspace_token
 from gist_mcp.webhooks.config import RECEIVER_PATH
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 
 
 async def run_sandbox_hosted(tmp_path: Path, **variables: str) -> None:

@@ -112,6 +112,7 @@ async def test_loopback_bind_rejects_a_forged_host(make_server: Callable[..., Gi
         assert forged.status_code == 421
 
 
+@pytest.mark.slow
 def test_public_bind_without_a_token_exits_2() -> None:
     env = {k: v for k, v in os.environ.items() if k != "GIST_MCP_AUTH_TOKEN"}
     env["GIST_API_KEY"] = CANARY_KEY

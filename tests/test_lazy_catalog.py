@@ -43,6 +43,7 @@ anyio.run(main)
 """
 
 
+@pytest.mark.slow
 def test_tools_list_loads_no_toolset_module_and_a_call_loads_only_its_own(tmp_path: Path) -> None:
     done = subprocess.run(
         [sys.executable, "-c", PROBE],

@@ -41,6 +41,7 @@ def loaded_after_building(*argv: str, data_dir: Path) -> set[str]:
     return set(json.loads(done.stdout.splitlines()[-1]))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("argv", [(), ("--toolsets", "all"), ("--toolsets", "users")], ids=str)
 def test_stdio_with_a_real_key_loads_none_of_the_optional_parts(argv: tuple[str, ...], tmp_path: Path) -> None:
     loaded = loaded_after_building(*argv, data_dir=tmp_path)
@@ -48,6 +49,7 @@ def test_stdio_with_a_real_key_loads_none_of_the_optional_parts(argv: tuple[str,
     assert not loaded & set(OPTIONAL), sorted(loaded & set(OPTIONAL))
 
 
+@pytest.mark.slow
 def test_the_sandbox_loads_the_emulator_and_the_receiver_it_delivers_through(tmp_path: Path) -> None:
     loaded = loaded_after_building("--sandbox", data_dir=tmp_path)
     assert {"gist_mcp.emulator", "gist_mcp.webhooks.receiver"} <= loaded

@@ -62,6 +62,7 @@ def test_config_runs_gist_mcp_with_arguments_the_cli_accepts(name: str, entry: d
     build_parser().parse_args(args)
 
 
+@pytest.mark.slow
 @pytest.mark.anyio
 @pytest.mark.parametrize(("name", "entry"), server_entries())
 async def test_config_starts_a_server_that_lists_its_tools(name: str, entry: dict[str, Any], tmp_path: Path) -> None:
@@ -157,6 +158,7 @@ def langchain_server() -> dict[str, Any]:
     return entry
 
 
+@pytest.mark.slow
 @pytest.mark.anyio
 @pytest.mark.parametrize("version", ["2025-06-18", "2025-11-25"])
 async def test_the_langchain_command_line_serves_an_mcp_1x_handshake(version: str, tmp_path: Path) -> None:
@@ -197,6 +199,7 @@ async def test_the_langchain_command_line_serves_an_mcp_1x_handshake(version: st
     assert {tool["name"] for tool in answers[2]["result"]["tools"]} >= {"list_segments", "get_user"}
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(
     not LANGCHAIN_PYTHON, reason="set GIST_MCP_LANGCHAIN_PYTHON to a Python with langchain-mcp-adapters"
 )

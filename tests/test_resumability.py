@@ -66,6 +66,7 @@ async def read_events(response: httpx.Response, until: int) -> list[dict[str, st
     return parse_events(lines)
 
 
+@pytest.mark.slow
 async def test_a_stream_cut_mid_call_is_resumed_with_last_event_id(mcp_url: str) -> None:
     headers = {"Accept": "application/json, text/event-stream", "MCP-Protocol-Version": VERSION}
     initialize: dict[str, Any] = {

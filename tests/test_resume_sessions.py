@@ -25,7 +25,7 @@ from test_transports import COMMAND, server_env
 
 from gist_mcp.emulator import GistEmulator
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 VERSION = "2025-11-25"
 LATENCY = 1.0
 """Seconds the emulator holds each Gist request: both calls are in flight while B's stream is cut."""

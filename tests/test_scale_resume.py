@@ -62,6 +62,7 @@ async def status_of_resume(http: httpx.AsyncClient, url: str, session: dict[str,
         return resumed.status_code
 
 
+@pytest.mark.slow
 async def test_a_stream_cut_on_one_replica_is_resumed_on_another(stateful: Deployment) -> None:
     a_url, b_url = (f"{url}/mcp" for url in stateful.replica_urls)
     with anyio.fail_after(30):
@@ -116,6 +117,7 @@ async def quick_to_give_up(redis_url: str, make_server: Callable[..., GistServer
         await store.aclose()
 
 
+@pytest.mark.slow
 async def test_a_resume_after_the_holder_died_replays_what_was_stored_then_ends(
     holder: Deployment, quick_to_give_up: str
 ) -> None:

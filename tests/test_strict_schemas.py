@@ -317,6 +317,7 @@ async def test_a_contact_reference_with_no_or_two_non_null_keys_names_the_allowe
         assert "ContactRef" not in text
 
 
+@pytest.mark.slow
 async def test_through_the_agents_sdk_every_tool_without_a_free_form_object_is_strict_and_takes_a_null_fill() -> None:
     """The Agents SDK's MCP path with `convert_schemas_to_strict`, on the sandbox over stdio (no model, no network)."""
     with anyio.fail_after(TIMEOUT * 2):

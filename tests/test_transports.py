@@ -19,7 +19,7 @@ from processes import http_server
 
 from gist_mcp.emulator import GistEmulator
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 COMMAND = [sys.executable, "-m", "gist_mcp"]
 
 
@@ -102,7 +102,6 @@ def test_tools_and_version_need_no_key() -> None:
     assert run_cli("--version").stdout.startswith("gist-mcp ")
 
 
-@pytest.mark.slow
 def test_call_prints_json_and_fails_with_status_1() -> None:
     ok = run_cli("--sandbox", "call", "list_tags", '{"limit": 2}')
     assert ok.returncode == 0, ok.stderr

@@ -254,6 +254,7 @@ async def wait_until_up(url: str) -> None:
                 await anyio.sleep(0.1)
 
 
+@pytest.mark.slow
 async def test_http_receiver_sits_beside_mcp_outside_its_bearer_guard(gist_url: str, tmp_path: Path) -> None:
     env = env_for(gist_url, tmp_path / "data", GIST_MCP_AUTH_TOKEN="mcp-secret-token")
     command = [sys.executable, "-m", "gist_mcp", "--transport", "http"]
@@ -301,6 +302,7 @@ async def test_stdio_webhook_port_receives_and_a_second_process_shares_the_store
     assert all(TOKEN not in log.read_text() for log in logs)
 
 
+@pytest.mark.slow
 def test_webhook_url_prints_the_receiver_url(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("GIST_")} | {"GIST_MCP_DATA_DIR": str(tmp_path)}
     done = subprocess.run(
