@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 from typing import Any
 from uuid import uuid4
@@ -42,10 +43,12 @@ IDLE = 0.5
 """The idle limit of the replica that resumes a stream whose holder died (the default is a minute)."""
 
 
-@pytest.fixture
-async def stateful(redis_url: str, tmp_path: Path) -> AsyncIterator[Deployment]:
-    async with deployment(
-        2,
+def stateful_replicas(
+    count: int, redis_url: str, tmp_path: Path, toolsets: str = "default,webhooks"
+) -> AbstractAsyncContextManager[Deployment]:
+    """`count` stateful replicas sharing Redis, in front of one slow emulator (a call is still running)."""
+    return deployment(
+        count,
         api_key=CANARY_KEY,
         rate_limit=RATE_LIMIT,
         data_dir=tmp_path,
@@ -53,7 +56,13 @@ async def stateful(redis_url: str, tmp_path: Path) -> AsyncIterator[Deployment]:
         redis_url=redis_url,
         latency=LATENCY,
         stateless=False,
-    ) as replicas:
+        toolsets=toolsets,
+    )
+
+
+@pytest.fixture
+async def stateful(redis_url: str, tmp_path: Path) -> AsyncIterator[Deployment]:
+    async with stateful_replicas(2, redis_url, tmp_path) as replicas:
         yield replicas
 
 
@@ -91,17 +100,7 @@ async def test_a_stream_cut_on_one_replica_is_resumed_on_another(stateful: Deplo
 
 @pytest.fixture
 async def holder(redis_url: str, tmp_path: Path) -> AsyncIterator[Deployment]:
-    async with deployment(
-        1,
-        api_key=CANARY_KEY,
-        rate_limit=RATE_LIMIT,
-        data_dir=tmp_path,
-        database_url=None,
-        redis_url=redis_url,
-        latency=LATENCY,
-        stateless=False,
-        toolsets="default,bulk",
-    ) as replicas:
+    async with stateful_replicas(1, redis_url, tmp_path, toolsets="default,bulk") as replicas:
         yield replicas
 
 
