@@ -54,24 +54,11 @@ that shapes it (`gist_mcp._snapshot`); otherwise the entries are built on the sp
 so an edited description is never served stale."""
 
 
-def snapshot_key(op: AnyOperation) -> str:
-    """The snapshot key of an operation (the read-only api_request shares its name, not its input)."""
-    return op.key
-
-
-def schema_fingerprint() -> str:
-    """The digest the snapshot must carry to be served (see `gist_mcp._snapshot.fingerprint`)."""
-    return snapshot_file.fingerprint()
-
-
 def tool_snapshot(operations: Iterable[AnyOperation]) -> dict[str, Any]:
     """The snapshot's fingerprint and tools: each operation's tools/list entry as JSON."""
     return {
-        "fingerprint": schema_fingerprint(),
-        "tools": {
-            snapshot_key(op): mcp_tool(op).model_dump(mode="json", by_alias=True, exclude_none=True)
-            for op in operations
-        },
+        "fingerprint": snapshot_file.fingerprint(),
+        "tools": {op.key: mcp_tool(op).model_dump(mode="json", by_alias=True, exclude_none=True) for op in operations},
     }
 
 

@@ -82,7 +82,7 @@ def test_a_stale_snapshot_is_never_served(
     """An edited description with an old tools.json: the server builds the entry anew and says why."""
     op = CATALOG[0]
     stale = _tools.tool_snapshot([op])
-    stale["tools"][_tools.snapshot_key(op)]["description"] = "an old description"
+    stale["tools"][op.key]["description"] = "an old description"
     stale["fingerprint"] = "0" * 64
     path = tmp_path / "tools.json"
     path.write_text(json.dumps(stale), encoding="utf-8")
