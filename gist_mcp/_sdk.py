@@ -253,7 +253,7 @@ SESSION_LOG = SessionLog()
 """The one handler on the `gist_mcp` logger that feeds clients (one per process: records must not double)."""
 
 
-def _honest_capabilities(server: MCPServer[Any], list_changed: bool) -> None:
+def _honest_capabilities(server: MCPServer[Any], list_changed: bool, has_prompts: Callable[[], bool]) -> None:
     """Declare `listChanged` only when it is sent, and `prompts` only while a prompt is registered."""
     lowlevel = server._lowlevel_server  # pyright: ignore[reportPrivateUsage]
     derived = lowlevel.get_capabilities
@@ -271,19 +271,14 @@ def _honest_capabilities(server: MCPServer[Any], list_changed: bool) -> None:
             changes["tools"] = caps.tools.model_copy(update={"list_changed": list_changed})
         if caps.resources is not None:
             changes["resources"] = caps.resources.model_copy(update={"list_changed": list_changed})
-        has_prompts = _has_prompts(server)
         if caps.prompts is not None:
-            changes["prompts"] = caps.prompts.model_copy(update={"list_changed": False}) if has_prompts else None
+            changes["prompts"] = caps.prompts.model_copy(update={"list_changed": False}) if has_prompts() else None
         return caps.model_copy(update=changes)
 
     lowlevel.get_capabilities = get_capabilities  # pyright: ignore[reportAttributeAccessIssue]
 
 
-def _has_prompts(server: MCPServer[Any]) -> bool:
-    return bool(server._prompt_manager.list_prompts())  # pyright: ignore[reportPrivateUsage]
-
-
-def _check_lists(server: MCPServer[Any]) -> None:
+def _check_lists(server: MCPServer[Any], has_prompts: Callable[[], bool]) -> None:
     """Answer -32602 to a cursor on the one-page list methods instead of silently returning page one,
     and -32601 to `prompts/list` while no prompt is registered: the methods served match the declared
     capabilities (SEP-2575 checks it; the conformance baseline lists the two checks that assume prompts)."""
@@ -292,12 +287,12 @@ def _check_lists(server: MCPServer[Any]) -> None:
         entry = lowlevel.get_request_handler(method)
         if entry is None:
             continue
-        lowlevel.add_request_handler(method, entry.params_type, _checked_list(server, method, entry.handler))
+        lowlevel.add_request_handler(method, entry.params_type, _checked_list(method, entry.handler, has_prompts))
 
 
-def _checked_list(server: MCPServer[Any], method: str, handler: Callable[..., Any]) -> Callable[..., Any]:
+def _checked_list(method: str, handler: Callable[..., Any], has_prompts: Callable[[], bool]) -> Callable[..., Any]:
     async def checked(ctx: Any, params: PaginatedRequestParams | None) -> Any:
-        if method == "prompts/list" and not _has_prompts(server):
+        if method == "prompts/list" and not has_prompts():
             raise MCPError(code=METHOD_NOT_FOUND, message="Method not found: prompts/list (this server has no prompts)")
         if params is not None and params.cursor is not None:
             raise MCPError(
@@ -309,8 +304,19 @@ def _checked_list(server: MCPServer[Any], method: str, handler: Callable[..., An
     return checked
 
 
-def install(server: MCPServer[Any], *, list_changed: bool = False) -> Subscriptions:
-    """Fix `server`'s protocol surface (see the module docstring); returns its subscriptions."""
+def install(
+    server: MCPServer[Any], *, unregistered_prompts: Callable[[], bool], list_changed: bool = False
+) -> Subscriptions:
+    """Fix `server`'s protocol surface (see the module docstring); returns its subscriptions.
+
+    `unregistered_prompts` says whether the server offers prompts it registers only on the first
+    `prompts/list`: the `prompts` capability and `prompts/list` follow them as well as registered ones.
+    """
+    manager = server._prompt_manager  # pyright: ignore[reportPrivateUsage]
+
+    def has_prompts() -> bool:
+        return unregistered_prompts() or bool(manager.list_prompts())
+
     subscriptions = Subscriptions(server)
     if SESSION_LOG not in logger.handlers:
         logger.addHandler(SESSION_LOG)
@@ -331,8 +337,8 @@ def install(server: MCPServer[Any], *, list_changed: bool = False) -> Subscripti
     lowlevel.add_request_handler("resources/subscribe", SubscribeRequestParams, on_subscribe)
     lowlevel.add_request_handler("resources/unsubscribe", UnsubscribeRequestParams, on_unsubscribe)
     lowlevel.add_request_handler("logging/setLevel", SetLevelRequestParams, on_set_level)
-    _honest_capabilities(server, list_changed)
-    _check_lists(server)
+    _honest_capabilities(server, list_changed, has_prompts)
+    _check_lists(server, has_prompts)
     return subscriptions
 
 

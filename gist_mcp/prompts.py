@@ -5,10 +5,11 @@ makes it show the user what it found before anything changes (destructive steps 
 by elicitation where the client supports it, see gist_mcp/confirm.py). Only users invoke prompts:
 every step is an ordinary tool, so nothing here is reachable only through a prompt.
 
-A prompt is a `Workflow` record: its SDK `Prompt` (name, title, described arguments, the function
-rendering its message) and `ids`, which of its arguments take Gist ids and where completions for
-them come from: the catalogue's `IdSource` records, completed by `resources.complete_ids` exactly as
-resource templates are. The tool names in the texts are checked against the catalogue by the tests.
+A prompt is a `Workflow` record: the function rendering its message (its name and described
+arguments make the SDK `Prompt`, built on first use), its title, the tools it names, and `ids`,
+which of its arguments take Gist ids and where completions for them come from: the catalogue's
+`IdSource` records, completed by `resources.complete_ids` exactly as resource templates are. The
+tool names in the texts are checked against the catalogue by the tests.
 """
 
 from __future__ import annotations
@@ -180,14 +181,30 @@ def _problem(item: ErrorDetails) -> str:
 
 @dataclass(frozen=True)
 class Workflow:
-    """One workflow prompt: the SDK prompt (arguments checked), the tools it walks the model through, and
-    its id arguments' sources (for completions)."""
+    """One workflow prompt: the function rendering its message, its title, the tools it walks the model
+    through, and its id arguments' sources (for completions). The SDK `Prompt` is built on first use."""
 
-    prompt: Prompt
+    render: Callable[..., str]
+    title: str
     tools: frozenset[str]
     """Every tool its text names (a test keeps this exact): a server offers the prompt only when it has them all."""
     ids: Mapping[str, Callable[[], IdSource]]
     """Each id argument's source (built on first use)."""
+
+    @property
+    def name(self) -> str:
+        return self.render.__name__
+
+    @property
+    def prompt(self) -> Prompt:
+        """The SDK prompt (arguments checked), built the first time a client lists or gets prompts: the SDK
+        builds an argument model, its JSON schema and a validating wrapper for each (~2 ms apiece)."""
+        return _prompt(self.render, self.title)
+
+
+@functools.cache
+def _prompt(render: Callable[..., str], title: str) -> Prompt:
+    return _Checked.from_function(render, title=title)
 
 
 def offered(available: Iterable[str]) -> tuple[Workflow, ...]:
@@ -198,26 +215,30 @@ def offered(available: Iterable[str]) -> tuple[Workflow, ...]:
 
 WORKFLOWS: tuple[Workflow, ...] = (
     Workflow(
-        prompt=_Checked.from_function(win_back_segment, title="Win back a segment's inactive contacts"),
+        render=win_back_segment,
+        title="Win back a segment's inactive contacts",
         tools=frozenset(
             {"get_segment", "list_users", "list_leads", "tag_contacts", "list_campaigns", "subscribe_to_campaign"}
         ),
         ids={"segment_id": _segments, "tag": _tags},
     ),
     Workflow(
-        prompt=_Checked.from_function(clean_duplicate_leads, title="Clean up duplicate leads"),
+        render=clean_duplicate_leads,
+        title="Clean up duplicate leads",
         tools=frozenset({"list_leads", "list_users", "get_lead", "delete_lead"}),
         ids={},
     ),
     Workflow(
-        prompt=_Checked.from_function(weekly_digest, title="Weekly digest"),
+        render=weekly_digest,
+        title="Weekly digest",
         tools=frozenset(
             {"list_users", "list_leads", "list_events", "list_segments", "list_conversations", "count_conversations"}
         ),
         ids={},
     ),
     Workflow(
-        prompt=_Checked.from_function(triage_inbox, title="Triage the inbox"),
+        render=triage_inbox,
+        title="Triage the inbox",
         tools=frozenset(
             {"list_conversations", "get_conversation", "list_teammates", "list_teams", "reply_to_conversation"}
             | {"update_conversation"}
@@ -225,7 +246,7 @@ WORKFLOWS: tuple[Workflow, ...] = (
         ids={"teammate_id": _teammates},
     ),
 )
-_BY_NAME = {workflow.prompt.name: workflow for workflow in WORKFLOWS}
+_BY_NAME = {workflow.name: workflow for workflow in WORKFLOWS}
 
 
 async def complete(prompt: str, argument: str, prefix: str, ctx: ToolContext) -> Completion | None:

@@ -43,6 +43,7 @@ from mcp.types import (
     ResourceTemplate,
     ResourceTemplateReference,
 )
+from mcp.types import Prompt as MCPPrompt
 from mcp.types import Tool as MCPTool
 from pydantic import AnyUrl
 
@@ -146,7 +147,9 @@ class GistServer(MCPServer[None]):
         self.enabled: set[str] = set(settings.toolsets)
         self._prompts: set[str] = set()
         self._load()
-        self.subscriptions = _sdk.install(self, list_changed=settings.dynamic_toolsets)
+        self.subscriptions = _sdk.install(
+            self, list_changed=settings.dynamic_toolsets, unregistered_prompts=self._unregistered_prompts
+        )
         self.completion()(self._complete)
 
     def _load(self) -> None:
@@ -164,12 +167,22 @@ class GistServer(MCPServer[None]):
         self._tools = views.bind(advertised_tools(entries))
         self._served = self.enabled if self.webhooks is not None else self.enabled - {"webhooks"}
         self._loaded_resources: tuple[CatalogResource, ...] | None = None
-        offered = {workflow.prompt.name: workflow.prompt for workflow in prompts.offered(self.operations)}
-        for name in self._prompts - offered.keys():
+        self._offered_prompts = {workflow.name: workflow for workflow in prompts.offered(self.operations)}
+        for name in self._prompts - self._offered_prompts.keys():
             self.remove_prompt(name)
-        for name in offered.keys() - self._prompts:
-            self.add_prompt(offered[name])
-        self._prompts = set(offered)
+        self._prompts &= self._offered_prompts.keys()
+
+    def _unregistered_prompts(self) -> bool:
+        """Whether an offered workflow prompt waits for the first `prompts/list` to be built and registered."""
+        return bool(self._offered_prompts.keys() - self._prompts)
+
+    async def list_prompts(self) -> list[MCPPrompt]:
+        """The offered workflow prompts, registered with the SDK the first time a client asks (building them
+        costs ~9 ms that a start does not need to pay)."""
+        for name in self._offered_prompts.keys() - self._prompts:
+            self.add_prompt(self._offered_prompts[name].prompt)
+            self._prompts.add(name)
+        return await super().list_prompts()
 
     async def list_tools(self) -> list[MCPTool]:
         """The catalogue's tools for the toolsets and mode this server runs with."""

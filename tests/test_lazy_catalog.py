@@ -1,6 +1,6 @@
-"""A server lists its tools without loading a single toolset module; a module loads when one of its tools
-is called or one of its resources is used, and only that one. Checked in a fresh interpreter, through
-the MCP protocol, as `gist-mcp --sandbox` starts (the sandbox answers the calls)."""
+"""A server lists its tools without loading a single toolset module (or building a prompt); a module
+loads when one of its tools is called or one of its resources is used, and only that one. Checked in a
+fresh interpreter, through the MCP protocol, as `gist-mcp --sandbox` starts (the sandbox answers the calls)."""
 
 from __future__ import annotations
 
@@ -24,14 +24,20 @@ from gist_mcp.cli import build_parser, build_server, load_settings
 def toolset_modules():
     return sorted(m.rpartition(".")[2] for m in sys.modules if m.startswith("gist_mcp.catalog.") and "._" not in m)
 
+def prompts_built():
+    from gist_mcp import prompts
+    return prompts._prompt.cache_info().currsize
+
 async def main():
     server = build_server(load_settings(build_parser().parse_args(["--sandbox"])))
     seen = {}
     async with Client(server) as client:
         seen["listed"] = len((await client.list_tools()).tools)
         seen["after_list"] = toolset_modules()
+        seen["prompts_built_after_list"] = prompts_built()
         seen["prompts"] = len((await client.list_prompts()).prompts)
         seen["after_prompts"] = toolset_modules()
+        seen["prompts_built_after_prompts"] = prompts_built()
         answer = await client.call_tool("list_users", {"limit": 1})
         seen["call_ok"] = not answer.is_error
         seen["after_call"] = toolset_modules()
@@ -59,6 +65,8 @@ def test_tools_list_loads_no_toolset_module_and_a_call_loads_only_its_own(tmp_pa
     assert seen["after_list"] == [], "tools/list loaded toolset modules"
     assert seen["prompts"] > 0
     assert seen["after_prompts"] == []
+    # The SDK prompts (an argument model, its schema and a validating wrapper each) are built when listed.
+    assert (seen["prompts_built_after_list"], seen["prompts_built_after_prompts"]) == (0, seen["prompts"])
     assert seen["call_ok"]
     assert seen["after_call"] == ["contacts"]
     # resources/list reads the resources of the toolsets that have some (segments and campaigns list their ids).
