@@ -179,9 +179,10 @@ class GistServer(MCPServer[None]):
     async def list_prompts(self) -> list[MCPPrompt]:
         """The offered workflow prompts, registered with the SDK the first time a client asks (building them
         costs ~9 ms that a start does not need to pay)."""
-        for name in self._offered_prompts.keys() - self._prompts:
-            self.add_prompt(self._offered_prompts[name].prompt)
-            self._prompts.add(name)
+        for name, workflow in self._offered_prompts.items():  # in the catalogue's order
+            if name not in self._prompts:
+                self.add_prompt(workflow.prompt)
+                self._prompts.add(name)
         return await super().list_prompts()
 
     async def list_tools(self) -> list[MCPTool]:

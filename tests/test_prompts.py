@@ -37,6 +37,7 @@ async def _text(client: Client, name: str, arguments: dict[str, str]) -> str:
 async def test_listed_with_described_arguments(client: Client) -> None:
     assert client.server_capabilities.prompts is not None
     listed = {p.name: p for p in (await client.list_prompts()).prompts}
+    assert list(listed) == [workflow.name for workflow in prompts.WORKFLOWS], "in the catalogue's order"
     assert set(listed) == NAMES
     for prompt in listed.values():
         assert prompt.title
