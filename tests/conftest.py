@@ -44,7 +44,9 @@ it in 24-26 s, 4 in 28-32 s (each worker collects and imports everything: ~4 CPU
 
 def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
     """How many workers `-n auto` means here (see SPARE_WORKERS)."""
-    return len(os.sched_getaffinity(0)) + SPARE_WORKERS
+    if hasattr(os, "sched_getaffinity"):  # Linux: the cores this process may run on
+        return len(os.sched_getaffinity(0)) + SPARE_WORKERS
+    return (os.cpu_count() or 1) + SPARE_WORKERS  # macOS and Windows have no affinity call
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
