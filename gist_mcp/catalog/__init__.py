@@ -130,6 +130,14 @@ def _toolsets() -> tuple[Toolset, ...]:
     return tuple(_declared(module, attribute) for module, attribute in _DECLARED)
 
 
+def _toolset_names() -> tuple[str, ...]:
+    return tuple(ts.name for ts in index())
+
+
+def _default_toolsets() -> frozenset[str]:
+    return frozenset(ts.name for ts in index() if ts.default)
+
+
 def __getattr__(name: str) -> Any:
     """The registry's derived constants, computed on first use (see the module docstring)."""
     if name == "TOOLSETS":
@@ -139,9 +147,9 @@ def __getattr__(name: str) -> Any:
     if name == "VARIANTS":
         return tuple(_declared(module, attribute) for module, attribute in _READ_ONLY_VARIANTS)
     if name == "TOOLSET_NAMES":
-        return tuple(ts.name for ts in index())
+        return _toolset_names()
     if name == "DEFAULT_TOOLSETS":
-        return frozenset(ts.name for ts in index() if ts.default)
+        return _default_toolsets()
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
@@ -190,14 +198,14 @@ def choose_toolsets(value: str | None, variable: str = "GIST_TOOLSETS") -> froze
     Raises:
         GistConfigError: an unknown name, naming `variable` and every valid name.
     """
-    toolset_names: tuple[str, ...] = __getattr__("TOOLSET_NAMES")
+    toolset_names = _toolset_names()
     names = {part.strip().lower() for part in (value or "").split(",") if part.strip()} or {"default"}
     chosen: set[str] = set()
     for name in names:
         if name == "all":
             chosen |= set(toolset_names)
         elif name == "default":
-            chosen |= __getattr__("DEFAULT_TOOLSETS")
+            chosen |= _default_toolsets()
     unknown = sorted(names - {"all", "default", *toolset_names})
     if unknown:
         raise GistConfigError(
