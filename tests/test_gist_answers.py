@@ -4,6 +4,7 @@ server gives stays encodable, clear and free of the key, on every transport."""
 
 from __future__ import annotations
 
+import gzip
 import json
 import logging
 import os
@@ -72,6 +73,15 @@ async def test_deep_nesting_is_a_clear_error() -> None:
         assert "Internal error" not in result["error"]
     fine = await api_answer("[" * (MAX_JSON_DEPTH - 1) + "]" * (MAX_JSON_DEPTH - 1))
     assert "data" in fine
+
+
+async def test_a_compressed_body_is_capped_as_it_inflates() -> None:
+    """Content-Length counts the compressed bytes: a few KiB of gzip inflating past the cap are cut off like
+    any huge body, never read whole."""
+    bomb = gzip.compress(b" " * (MAX_RESPONSE_BYTES + 1))
+    result = await api_answer(bomb, headers={"content-encoding": "gzip"})
+    assert f"larger than {MAX_RESPONSE_BYTES // 2**20} MiB" in result["error"]
+    assert "cut off" in result["error"]
 
 
 async def test_huge_integers_are_a_clear_error() -> None:
