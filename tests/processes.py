@@ -1,13 +1,19 @@
-"""`gist-mcp --transport http` as a real subprocess on port 0: the port it reports, its log, no polling."""
+"""`gist-mcp --transport http` as a real subprocess on port 0: the port it reports, its log, no polling; and
+`probe`, a snippet run in a fresh interpreter on the installed package."""
 
 from __future__ import annotations
 
+import json
+import os
 import re
 import socket
 import subprocess
+import sys
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
 import anyio
 import httpx
@@ -96,3 +102,21 @@ async def until_healthy(url: str) -> None:
             except httpx.TransportError:
                 pass
             await anyio.sleep(0.1)
+
+
+def probe(code: str, *argv: str, folder: Path, env: Mapping[str, str]) -> Any:
+    """Run `code` (with `argv`) in a fresh interpreter and return the JSON of its last output line.
+
+    It runs in `folder`, never the checkout (`-c` puts the working folder first on sys.path), with only
+    `env` and PYTHONPATH (empty unless a caller set it): what it imports is the installed package.
+    """
+    done = subprocess.run(
+        [sys.executable, "-c", code, *argv],
+        cwd=folder,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+        env={k: v for k, v in os.environ.items() if k == "PYTHONPATH"} | dict(env),
+    )
+    return json.loads(done.stdout.splitlines()[-1])

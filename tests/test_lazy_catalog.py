@@ -5,12 +5,11 @@ fresh interpreter, through the MCP protocol, as `gist-mcp --sandbox` starts (the
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from processes import probe
 
 from gist_mcp import _snapshot, catalog
 from gist_mcp.catalog import DEFAULT_TOOLSETS, TOOLSETS
@@ -51,16 +50,7 @@ anyio.run(main)
 
 @pytest.mark.slow
 def test_tools_list_loads_no_toolset_module_and_a_call_loads_only_its_own(tmp_path: Path) -> None:
-    done = subprocess.run(
-        [sys.executable, "-c", PROBE],
-        cwd=tmp_path,  # not the checkout: `-c` puts the working folder first on sys.path
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-        env={k: v for k, v in os.environ.items() if k == "PYTHONPATH"} | {"GIST_MCP_DATA_DIR": str(tmp_path)},
-    )
-    seen = json.loads(done.stdout.splitlines()[-1])
+    seen = probe(PROBE, folder=tmp_path, env={"GIST_MCP_DATA_DIR": str(tmp_path)})
     assert seen["listed"] == sum(len(ts.operations) for ts in TOOLSETS if ts.name in DEFAULT_TOOLSETS)
     assert seen["after_list"] == [], "tools/list loaded toolset modules"
     assert seen["prompts"] > 0

@@ -7,13 +7,10 @@ parts are: the emulator (sandbox only), the HTTP app (HTTP transport only) and t
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from processes import probe
 
 OPTIONAL = ("gist_mcp.emulator", "gist_mcp.http_app", "gist_mcp.webhooks.receiver", "gist_mcp._serve", "httpx")
 """Modules a stdio server with a real key does not load to start (httpx: with its first Gist request)."""
@@ -28,17 +25,8 @@ print(json.dumps(sorted(m for m in sys.modules if m.startswith("gist_mcp") or m 
 
 def loaded_after_building(*argv: str, data_dir: Path) -> set[str]:
     """The gist_mcp modules (and httpx, if) loaded once `gist-mcp <argv>` has built its server (nothing served)."""
-    done = subprocess.run(
-        [sys.executable, "-c", PROBE, *argv],
-        cwd=data_dir,  # not the checkout: `-c` puts the working folder first on sys.path
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-        env={k: v for k, v in os.environ.items() if k == "PYTHONPATH"}
-        | {"GIST_API_KEY": "lazy-key", "GIST_MCP_DATA_DIR": str(data_dir)},
-    )
-    return set(json.loads(done.stdout.splitlines()[-1]))
+    env = {"GIST_API_KEY": "lazy-key", "GIST_MCP_DATA_DIR": str(data_dir)}
+    return set(probe(PROBE, *argv, folder=data_dir, env=env))
 
 
 @pytest.mark.slow
