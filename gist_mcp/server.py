@@ -47,7 +47,7 @@ from mcp.types import Prompt as MCPPrompt
 from mcp.types import Tool as MCPTool
 from pydantic import AnyUrl
 
-from gist_mcp import __version__, _sdk, confirm, prompts, resources, views
+from gist_mcp import __version__, _sdk, prompts, resources, views
 from gist_mcp._http import GistClient, Sleep
 from gist_mcp._tools import advertised_tools, call_operation
 from gist_mcp.catalog import Listed, ToolContext, find, index, listed, listing, operation, resources_of
@@ -201,6 +201,8 @@ class GistServer(MCPServer[None]):
             raise MCPError(code=INVALID_PARAMS, message=self.unavailable(name), data={"tool": name})
         op = operation(entry)
         if op.confirm is not None:  # only operations with a question ever ask (confirm.question_for)
+            from gist_mcp import confirm  # loaded by the first such call, not at start
+
             asked = await confirm.confirm(op, arguments, context, self.gist_settings.confirm)
             if isinstance(asked, str):
                 raise ToolError(asked)

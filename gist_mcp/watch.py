@@ -3,13 +3,14 @@
 The server's lifespan enters `WebhookHub.running()`: it opens the shared store, tells subscribers of
 `gist://webhook-events` about every newly stored event (also those another process stored), and in
 stdio mode with `--webhook-port` serves the receiver on a listener of its own. In HTTP mode the
-receiver routes sit beside `/mcp` instead (`receiver_routes`). The receiver module loads only where
-one of those is used.
+receiver routes sit beside `/mcp` instead (`receiver_routes`). The store's modules load when the server
+starts serving, not while it starts; the receiver's only where one of those is used.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import logging
 from collections.abc import AsyncGenerator, Awaitable, Callable
@@ -17,10 +18,12 @@ from typing import TYPE_CHECKING, Any
 
 import anyio
 
-from gist_mcp.webhooks import WebhookSettings, WebhookStore, data_dir_from_env, store_from_settings
+from gist_mcp.webhooks.config import WebhookSettings, data_dir_from_env
 
 if TYPE_CHECKING:
     from starlette.routing import Route
+
+    from gist_mcp.webhooks import WebhookStore
 
 logger = logging.getLogger("gist_mcp.watch")
 Notify = Callable[[str], Awaitable[None]]
@@ -33,7 +36,6 @@ class WebhookHub:
         self, settings: WebhookSettings, *, listen: tuple[str, int] | None = None, redis_url: str | None = None
     ) -> None:
         self.settings = settings
-        self.store: WebhookStore = store_from_settings(settings)
         self.listen = listen
         """(host, port) of the stdio-mode receiver listener, or None."""
         self._redis_url = redis_url  # GIST_MCP_REDIS_URL: arrivals are announced to every replica
@@ -42,6 +44,14 @@ class WebhookHub:
 
     def __repr__(self) -> str:
         return f"WebhookHub(data_dir={str(self.settings.data_dir)!r}, listen={self.listen!r})"
+
+    @functools.cached_property
+    def store(self) -> WebhookStore:
+        """The store the settings choose, made on first use: a server loads the store modules (and SQLite's)
+        when it starts serving, not while it starts."""
+        from gist_mcp.webhooks.store import store_from_settings
+
+        return store_from_settings(self.settings)
 
     def routes(self) -> list[Route]:
         """The receiver routes, to serve beside `/mcp` on the HTTP transport."""

@@ -12,19 +12,33 @@ from pathlib import Path
 import pytest
 from processes import probe
 
-OPTIONAL = ("gist_mcp.emulator", "gist_mcp.http_app", "gist_mcp.webhooks.receiver", "gist_mcp._serve", "httpx")
-"""Modules a stdio server with a real key does not load to start (httpx: with its first Gist request)."""
-PROBE = """
+OPTIONAL = (
+    "gist_mcp.emulator",
+    "gist_mcp.http_app",
+    "gist_mcp.webhooks.receiver",
+    "gist_mcp._serve",
+    "httpx",
+    "gist_mcp.webhooks.store",
+    "gist_mcp.webhooks.events",
+    "sqlite3",
+    "platformdirs",
+    "gist_mcp.confirm",
+)
+"""Modules a stdio server with a real key does not load to start: httpx loads with its first Gist request, the
+webhook store (and SQLite) when the server starts serving, platformdirs only without `GIST_MCP_DATA_DIR`,
+`confirm` with the first destructive call."""
+THIRD_PARTY = ("httpx", "sqlite3", "platformdirs")
+PROBE = f"""
 import json, sys
 from gist_mcp.cli import build_parser, build_server, load_settings
 args = build_parser().parse_args(sys.argv[1:])
 build_server(load_settings(args))
-print(json.dumps(sorted(m for m in sys.modules if m.startswith("gist_mcp") or m == "httpx")))
+print(json.dumps(sorted(m for m in sys.modules if m.startswith("gist_mcp") or m in {THIRD_PARTY!r})))
 """
 
 
 def loaded_after_building(*argv: str, data_dir: Path) -> set[str]:
-    """The gist_mcp modules (and httpx, if) loaded once `gist-mcp <argv>` has built its server (nothing served)."""
+    """The gist_mcp and THIRD_PARTY modules loaded once `gist-mcp <argv>` has built its server (nothing served)."""
     env = {"GIST_API_KEY": "lazy-key", "GIST_MCP_DATA_DIR": str(data_dir)}
     return set(probe(PROBE, *argv, folder=data_dir, env=env))
 
@@ -44,12 +58,14 @@ def test_the_sandbox_loads_the_emulator_and_the_receiver_it_delivers_through(tmp
     assert "gist_mcp.http_app" not in loaded
 
 
-def test_the_receiver_names_still_come_from_the_package() -> None:
+def test_the_lazily_loaded_names_still_come_from_the_package() -> None:
     import gist_mcp.webhooks as webhooks
-    from gist_mcp.webhooks import receiver
+    from gist_mcp.webhooks import receiver, store
 
     for name in webhooks.__all__:
         assert getattr(webhooks, name) is not None
+    assert set(webhooks.__all__) == {"WebhookSettings", "data_dir_from_env", *webhooks._MODULE_OF}  # pyright: ignore[reportPrivateUsage]
     assert webhooks.receiver_routes is receiver.receiver_routes
+    assert webhooks.store_from_settings is store.store_from_settings
     with pytest.raises(AttributeError, match="no_such_name"):
         _ = webhooks.no_such_name  # type: ignore[attr-defined]

@@ -16,25 +16,17 @@ finally:
 from typing import TYPE_CHECKING, Any
 
 from gist_mcp.webhooks.config import WebhookSettings, data_dir_from_env
-from gist_mcp.webhooks.events import (
-    MAX_EVENT_BYTES,
-    MAX_NESTING_DEPTH,
-    PayloadRefused,
-    WebhookEvent,
-    accept,
-    event_id,
-    event_topic,
-)
-from gist_mcp.webhooks.store import (
-    MAX_LISTING_BYTES,
-    MAX_STORE_BYTES,
-    EventPage,
-    SqliteWebhookStore,
-    WebhookStore,
-    store_from_settings,
-)
 
 if TYPE_CHECKING:
+    from gist_mcp.webhooks.events import (
+        MAX_EVENT_BYTES,
+        MAX_NESTING_DEPTH,
+        PayloadRefused,
+        WebhookEvent,
+        accept,
+        event_id,
+        event_topic,
+    )
     from gist_mcp.webhooks.receiver import (
         SIGNATURE_HEADER,
         hide_token_in_access_log,
@@ -43,27 +35,56 @@ if TYPE_CHECKING:
         signature,
         signature_matches,
     )
+    from gist_mcp.webhooks.store import (
+        MAX_LISTING_BYTES,
+        MAX_STORE_BYTES,
+        EventPage,
+        SqliteWebhookStore,
+        WebhookStore,
+        store_from_settings,
+    )
 
-_RECEIVER_NAMES = frozenset(
-    {
+_LAZY = {
+    "events": (
+        "MAX_EVENT_BYTES",
+        "MAX_NESTING_DEPTH",
+        "PayloadRefused",
+        "WebhookEvent",
+        "accept",
+        "event_id",
+        "event_topic",
+    ),
+    "receiver": (
         "SIGNATURE_HEADER",
         "hide_token_in_access_log",
         "receiver_routes",
         "serve_receiver",
         "signature",
         "signature_matches",
-    }
-)
-"""Names of `receiver`, which loads on first use: a server without the receiver (no webhooks toolset,
-stdio without `--webhook-port`) never pays for its module, Starlette app and uvicorn runner."""
+    ),
+    "store": (
+        "MAX_LISTING_BYTES",
+        "MAX_STORE_BYTES",
+        "EventPage",
+        "SqliteWebhookStore",
+        "WebhookStore",
+        "store_from_settings",
+    ),
+}
+"""The submodule each name comes from; each loads on first use. Only the settings load with the package:
+a server validates them at start, but opens its store (and loads the store, event and SQLite modules)
+only once it serves, and a server without the receiver (no webhooks toolset, stdio without
+`--webhook-port`) never loads its module, Starlette app and uvicorn runner."""
+_MODULE_OF = {name: module for module, names in _LAZY.items() for name in names}
 
 
 def __getattr__(name: str) -> Any:
-    if name in _RECEIVER_NAMES:
-        from gist_mcp.webhooks import receiver
+    module = _MODULE_OF.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
 
-        return getattr(receiver, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"{__name__}.{module}"), name)
 
 
 __all__ = [

@@ -17,8 +17,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import platformdirs
-
 from gist_mcp.environment import Environment, service_url
 from gist_mcp.errors import GistConfigError
 
@@ -91,7 +89,11 @@ class WebhookSettings:
 def data_dir_from_env(environ: Mapping[str, str] | None = None) -> Path:
     """`GIST_MCP_DATA_DIR`, else the platform's user data folder for gist-mcp (nothing is created)."""
     folder = Environment(environ).text("GIST_MCP_DATA_DIR")
-    return Path(folder or platformdirs.user_data_dir("gist-mcp", appauthor=False))
+    if folder:
+        return Path(folder)
+    import platformdirs  # only where the folder is not given (~5 ms of a start)
+
+    return Path(platformdirs.user_data_dir("gist-mcp", appauthor=False))
 
 
 def _checked_token(source: str, token: str) -> str:
