@@ -162,10 +162,15 @@ def deadline_scope(seconds: float) -> Generator[float, None, None]:
         _deadline.reset(token)
 
 
+def current_deadline() -> float:
+    """The current call's deadline on the event loop's clock (infinite outside a deadline scope)."""
+    deadline = _deadline.get()
+    return math.inf if deadline is None else deadline
+
+
 def remaining() -> float:
     """Seconds left before the current call's deadline (infinite outside a deadline scope)."""
-    deadline = _deadline.get()
-    return math.inf if deadline is None else deadline - anyio.current_time()
+    return current_deadline() - anyio.current_time()
 
 
 def _limiter(settings: Settings) -> Limiter:
@@ -304,13 +309,9 @@ class GistClient:
                     continue
                 raise GistConnectionError(method, shown_path, _transport_reason(exc)) from exc
             if isinstance(response, GistResponse):
-                logger.debug(
-                    "%s %s -> %s in %.0f ms",
-                    method,
-                    shown_path,
-                    response.status,
-                    (anyio.current_time() - started) * 1000,
-                )
+                if logger.isEnabledFor(logging.DEBUG):
+                    elapsed_ms = (anyio.current_time() - started) * 1000
+                    logger.debug("%s %s -> %s in %.0f ms", method, shown_path, response.status, elapsed_ms)
                 return response
             error = response
             if method == "DELETE" and error.status == 404 and attempt > 0:
@@ -330,13 +331,14 @@ class GistClient:
         """One send, inside a rate-limit slot that is held until the answer (or failure) is in."""
         import httpx  # loaded with the request (see the TYPE_CHECKING note)
 
-        left = remaining()
         queued = anyio.current_time()
-        if left <= 0 or not await self.limiter.acquire(deadline=queued + left):
+        deadline = current_deadline()
+        if deadline <= queued or not await self.limiter.acquire(deadline=deadline):
             raise GistDeadlineError(self.settings.deadline)
-        _probes.rate_limit_wait(anyio.current_time() - queued)
+        sending = anyio.current_time()
+        _probes.rate_limit_wait(sending - queued)
         try:
-            answer = await self._send(request, min(self.settings.http_timeout, remaining()), shown_path)
+            answer = await self._send(request, min(self.settings.http_timeout, deadline - sending), shown_path)
         except httpx.TransportError:
             _probes.gist_request(request.method, "transport_error")
             raise
@@ -344,8 +346,7 @@ class GistClient:
             _probes.gist_request(request.method, str(answer.status))
             return answer
         finally:
-            with anyio.CancelScope(shield=True):  # a cancelled call still ends its slot
-                await self.limiter.release()
+            await self.limiter.release()  # completes even when this call is cancelled (see Limiter.release)
 
     async def _backoff(self, attempt: int, error: GistAPIError | None, method: str, path: str, why: str) -> None:
         """Sleep before the next attempt, or raise now if the wait would pass the deadline."""

@@ -31,7 +31,10 @@ class Limiter(Protocol):
         ...
 
     async def release(self) -> None:
-        """A request holding a slot ended (answered or failed): its slot frees a window from now."""
+        """A request holding a slot ended (answered or failed): its slot frees a window from now.
+
+        Called while the request's task may be cancelled: an implementation that awaits anything shields it,
+        so the slot is let go of all the same."""
         ...
 
     async def aclose(self) -> None:
@@ -48,7 +51,7 @@ class RateLimiter:
         self._clock = clock
         self._ended: deque[float] = deque()
         self._in_flight = 0
-        self._lock = anyio.Lock()
+        self._lock = anyio.Lock(fast_acquire=True)  # uncontended: no trip through the event loop per request
         self._released = anyio.Event()
 
     def delay(self) -> float | None:
@@ -81,7 +84,9 @@ class RateLimiter:
             return True
 
     async def release(self) -> None:
-        """The request holding a slot has ended (answered or failed): its slot frees `window` seconds from now."""
+        """The request holding a slot has ended (answered or failed): its slot frees `window` seconds from now.
+
+        Nothing here awaits, so a cancelled caller cannot stop it halfway."""
         self._in_flight -= 1
         self._ended.append(self._clock())
         self._released.set()

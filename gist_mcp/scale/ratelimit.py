@@ -113,7 +113,8 @@ class RedisRateLimiter:
         """One of this replica's requests ended: its slot frees `window` seconds from now."""
         member = self._held.popleft()
         window, _, lease = self._args
-        await self._release(keys=[self._key], args=[window, lease, member])
+        with anyio.CancelScope(shield=True):  # a cancelled request still lets go of its slot
+            await self._release(keys=[self._key], args=[window, lease, member])
 
     async def aclose(self) -> None:
         """Close the idle Redis connections. Every MCP session's lifespan closes the shared Gist client,
