@@ -35,16 +35,16 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
-import dataclasses
 import logging
 import threading
 import weakref
-from collections.abc import AsyncGenerator, Callable
+from collections.abc import AsyncGenerator, Callable, Coroutine
 from contextlib import asynccontextmanager
 from typing import Any, get_args
 
 import anyio
-from anyio.streams.memory import MemoryObjectSendStream
+from anyio.abc import TaskGroup
+from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 from mcp.server import MCPServer
 from mcp.server.elicitation import ElicitationResult
 from mcp.server.lowlevel import NotificationOptions
@@ -138,28 +138,42 @@ MAX_PENDING_LOG_MESSAGES = 100
 """Log records queued for one request's client; beyond it records are dropped (stderr still has them)."""
 
 
-@dataclasses.dataclass
-class _RequestLog:
-    """Where one request's log records go: only the levels its client wants, forwarded by a task that starts
-    with the first such record (most calls log nothing the client wants, and pay for no task)."""
+_Queued = tuple[LoggingLevel, logging.LogRecord]
+Forward = Callable[[MemoryObjectReceiveStream[_Queued], anyio.Event], Coroutine[Any, Any, None]]
 
-    wanted: frozenset[LoggingLevel]
-    send: MemoryObjectSendStream[tuple[LoggingLevel, logging.LogRecord]]
-    start_forwarder: Callable[[], None]
-    thread: int
-    """The event loop's thread: a record logged from a worker thread is left to stderr."""
-    forwarding: bool = False
+
+class _RequestLog:
+    """Where one request's log records go: only the levels its client wants. The queue and the task
+    forwarding it start with the first such record (most calls log nothing their client wants, and pay
+    for neither); the task runs in the session's task group (`SessionLog.forwarding`)."""
+
+    def __init__(self, wanted: frozenset[LoggingLevel], group: TaskGroup, forward: Forward) -> None:
+        self.wanted = wanted
+        self.thread = threading.get_ident()
+        """The event loop's thread: a record logged from a worker thread is left to stderr."""
+        self._group = group
+        self._forward = forward
+        self._send: MemoryObjectSendStream[_Queued] | None = None
+        self._forwarded: anyio.Event | None = None
 
     def put(self, record: logging.LogRecord) -> None:
         level = mcp_level(record.levelno)
         if level not in self.wanted or threading.get_ident() != self.thread:
             return
-        if not self.forwarding:
-            self.forwarding = True
-            self.start_forwarder()
+        if self._send is None:
+            self._send, receive = anyio.create_memory_object_stream[_Queued](MAX_PENDING_LOG_MESSAGES)
+            self._forwarded = anyio.Event()
+            self._group.start_soon(self._forward, receive, self._forwarded)
         # A flood or a finished request drops the record: the stderr log still has it.
         with contextlib.suppress(anyio.WouldBlock, anyio.ClosedResourceError, anyio.BrokenResourceError):
-            self.send.send_nowait((level, record))
+            self._send.send_nowait((level, record))
+
+    async def finish(self) -> None:
+        """The request is over: take no more records, and return once those queued have gone to the client
+        (so they reach it before the request's answer)."""
+        if self._send is not None and self._forwarded is not None:
+            self._send.close()
+            await self._forwarded.wait()
 
 
 _request_log: contextvars.ContextVar[_RequestLog | None] = contextvars.ContextVar("gist_mcp_request_log", default=None)
@@ -195,58 +209,43 @@ class SessionLog(logging.Handler):
             request_log.put(record)
 
     @asynccontextmanager
-    async def forwarding(self, context: Any | None, secret: str | None = None) -> AsyncGenerator[None, None]:
+    async def forwarding(
+        self, context: Any | None, group: TaskGroup | None, secret: str | None = None
+    ) -> AsyncGenerator[None, None]:
         """While the block runs, send its `gist_mcp` log records to the client of `context` (an
         `MCPServer` Context; none outside a request) at that client's level.
 
-        `secret` (the API key) is redacted from every message, as the stderr handlers do.
+        The forwarding task runs in `group`, a task group of the session's lifespan (starting a task group
+        per request would cost every call ~7 us); without one, records stay on stderr. `secret` (the API
+        key) is redacted from every message, as the stderr handlers do.
         """
         request = None if context is None else context._request_context
         threshold = None if request is None else self.threshold(request)
-        if request is None or threshold is None:
+        if request is None or threshold is None or group is None:
             yield
             return
-        send, receive = anyio.create_memory_object_stream[tuple[LoggingLevel, logging.LogRecord]](
-            MAX_PENDING_LOG_MESSAGES
-        )
 
-        async def forward() -> None:
-            async with receive:
-                async for level, record in receive:
-                    data = redact(record.getMessage(), secret)
-                    params = LoggingMessageNotificationParams(level=level, logger=record.name, data=data)
-                    try:
+        async def forward(receive: MemoryObjectReceiveStream[_Queued], forwarded: anyio.Event) -> None:
+            try:
+                async with receive:
+                    async for level, record in receive:
+                        data = redact(record.getMessage(), secret)
+                        params = LoggingMessageNotificationParams(level=level, logger=record.name, data=data)
                         await request.session.send_notification(
                             LoggingMessageNotification(params=params), related_request_id=request.request_id
                         )
-                    except Exception:  # a client that went away must not fail the call
-                        logger.debug("Could not send a log message to the client", exc_info=True)
-                        return
-
-        failure: Exception | None = None
-        async with anyio.create_task_group() as group:
-
-            def start_forwarder() -> None:
-                group.start_soon(forward)
-
-            request_log = _RequestLog(
-                wanted=frozenset(MCP_LEVELS[MCP_LEVELS.index(threshold) :]),
-                send=send,
-                start_forwarder=start_forwarder,
-                thread=threading.get_ident(),
-            )
-            token = _request_log.set(request_log)
-            try:
-                yield
-            except Exception as error:  # re-raised as itself, not wrapped in the task group's ExceptionGroup
-                failure = error
+            except Exception:  # a client that went away must not fail the call
+                logger.debug("Could not send a log message to the client", exc_info=True)
             finally:
-                _request_log.reset(token)
-                send.close()
-                if not request_log.forwarding:
-                    receive.close()
-        if failure is not None:
-            raise failure
+                forwarded.set()
+
+        request_log = _RequestLog(frozenset(MCP_LEVELS[MCP_LEVELS.index(threshold) :]), group, forward)
+        token = _request_log.set(request_log)
+        try:
+            yield
+        finally:
+            _request_log.reset(token)
+            await request_log.finish()
 
 
 SESSION_LOG = SessionLog()

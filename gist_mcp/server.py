@@ -23,6 +23,7 @@ from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontext
 from typing import TYPE_CHECKING, Any, Protocol
 
 import anyio
+from anyio.abc import TaskGroup
 from mcp.server import MCPServer
 from mcp.server.auth.provider import OAuthAuthorizationServerProvider
 from mcp.server.auth.settings import AuthSettings
@@ -74,6 +75,9 @@ async def _lifespan(server: MCPServer[Any]) -> AsyncGenerator[None, None]:
     server.sessions += 1
     try:
         async with AsyncExitStack() as stack:
+            session_tasks = await stack.enter_async_context(anyio.create_task_group())
+            server.session_tasks.append(session_tasks)
+            stack.callback(server.session_tasks.remove, session_tasks)
             if server.webhooks is not None:
                 await stack.enter_async_context(server.webhooks.running(server.subscriptions.notify_updated))
             yield None
@@ -142,6 +146,9 @@ class GistServer(MCPServer[None]):
         self.webhooks = webhooks
         self.sessions = 0
         """Sessions inside the lifespan now; the shared Gist client closes when the last one ends."""
+        self.session_tasks: list[TaskGroup] = []
+        """A task group of each session inside the lifespan: requests forward their log records to their
+        clients from tasks started in one (`_sdk.SessionLog.forwarding`)."""
         self.clients = clients
         """Hosted mode: each request's Gist client comes from here instead of `gist`."""
         self.enabled: set[str] = set(settings.toolsets)
@@ -228,7 +235,8 @@ class GistServer(MCPServer[None]):
     def _session_log(self, context: Context[None, Any] | None) -> AbstractAsyncContextManager[None]:
         """Forward this request's log records to its client (see `_sdk.SessionLog`)."""
         key = self.gist_settings.api_key
-        return _sdk.SESSION_LOG.forwarding(context, key.get_secret_value() if key is not None else None)
+        group = self.session_tasks[-1] if self.session_tasks else None
+        return _sdk.SESSION_LOG.forwarding(context, group, key.get_secret_value() if key is not None else None)
 
     def tool_context(self, progress: Progress | None = None, request: Context[None, Any] | None = None) -> ToolContext:
         """What operations run with: the Gist client (the caller's own in hosted mode), the webhook store,

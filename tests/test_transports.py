@@ -54,17 +54,27 @@ async def test_stdio_subprocess_serves_tools_and_never_logs_the_key(gist_url: st
     assert CANARY_KEY not in log
 
 
+@pytest.mark.filterwarnings(r"ignore:The logging capability is deprecated:mcp.shared.exceptions.MCPDeprecationWarning")
 @pytest.mark.parametrize("mode", MODES)
-async def test_streamable_http_server_serves_tools(gist_url: str, mode: str) -> None:
+async def test_streamable_http_server_serves_tools_and_the_clients_log(gist_url: str, mode: str) -> None:
+    received: list[LoggingMessageNotificationParams] = []
+
+    async def on_log(params: LoggingMessageNotificationParams) -> None:
+        received.append(params)
+
     with anyio.fail_after(30):
         async with (
             http_server([*COMMAND, "--transport", "http"], server_env(gist_url)) as server,
-            Client(f"{server.url}/mcp", mode=mode) as client,
+            Client(f"{server.url}/mcp", mode=mode, logging_callback=on_log, log_level="debug") as client,
         ):
+            if mode == "legacy":
+                await client.set_logging_level("debug")
             segments = await call(client, "list_segments", {})
             assert segments["count"] > 0
             resource = await client.read_resource("gist://campaigns")
             assert "campaigns" in resource.contents[0].text  # type: ignore[union-attr]
+    # The forwarding task runs in the HTTP app's lifespan task group, not the request's.
+    assert [p.data for p in received if "GET /segments" in str(p.data)], "the client gets its debug log over HTTP"
 
 
 def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
