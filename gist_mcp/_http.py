@@ -209,6 +209,8 @@ class GistClient:
         self._origin: tuple[str, str, int | None] = ("", "", None)
         """The base URL's scheme, host and port, set with the client: requests may go nowhere else."""
         self._secret = settings.api_key.get_secret_value() if settings.api_key else None
+        self._base_path = urlsplit(settings.base_url).path.rstrip("/")
+        """The base URL's path, which error messages leave out of a request's path."""
 
     def __repr__(self) -> str:
         return f"GistClient(base_url={self.settings.base_url!r})"
@@ -394,10 +396,9 @@ class GistClient:
 
     def _shown_path(self, url: httpx.URL) -> str:
         """The request path relative to the API base URL, as error messages show it (no query, no host)."""
-        base_path = urlsplit(self.settings.base_url).path.rstrip("/")
         path = url.path
-        if base_path and path.startswith(base_path):
-            path = path[len(base_path) :]
+        if self._base_path and path.startswith(self._base_path):
+            path = path[len(self._base_path) :]
         return "/" + path.lstrip("/")
 
     async def _read_capped(self, response: httpx.Response) -> bytes | None:

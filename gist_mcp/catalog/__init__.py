@@ -187,6 +187,7 @@ def owner(resource: Resource) -> Toolset:
     return next(ts for ts in loaded if any(r.uri == resource.uri for r in ts.resources))
 
 
+@functools.cache
 def not_found_hint(name: str) -> str:
     """The next step after a 404 in toolset `name` (a generic one for tools outside every toolset)."""
     return next((ts.not_found_hint for ts in index() if ts.name == name), NotFoundError.default_hint)
