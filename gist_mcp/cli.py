@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import gc
 import json
 import logging
 import os
@@ -194,6 +195,14 @@ def build_server(settings: Settings, listen: tuple[str, int] | None = None) -> G
     return create_server(settings, transport=transport, webhooks=hub)
 
 
+def started() -> None:
+    """The start is over: keep what it built out of every later collection (`gc.freeze`), and turn the
+    collector back on. Called just before serving; does nothing unless `gist_mcp.__main__` paused it."""
+    if not gc.isenabled():
+        gc.freeze()
+        gc.enable()
+
+
 def print_tools(settings: Settings) -> None:
     """One line per tool: name, title, toolset, and whether it can change data."""
     from gist_mcp.catalog import select
@@ -258,6 +267,7 @@ def run_call(settings: Settings, tool: str, arguments: str) -> int:
         print(json.dumps(result.structured_content, indent=2, ensure_ascii=False))
         return 0
 
+    started()
     return anyio.run(call)
 
 
@@ -281,6 +291,7 @@ def serve_emulator(host: str, port: int) -> int:
             )
             await anyio.sleep_forever()
 
+    started()
     anyio.run(run)
     return 0
 
@@ -293,7 +304,9 @@ def serve(settings: Settings, args: argparse.Namespace) -> int:
             raise GistConfigError("--metrics needs --transport http (/metrics is served beside /mcp).")
         if sys.stdin.isatty():  # a person ran it in a terminal: say what it waits for
             print(WAITING_ON_STDIO, file=sys.stderr, flush=True)
-        build_server(settings, listen).run()
+        server = build_server(settings, listen)
+        started()
+        server.run()
         return 0
     import uvicorn
 
@@ -327,6 +340,7 @@ def serve(settings: Settings, args: argparse.Namespace) -> int:
         event_store=event_store,
     )
     logging.getLogger("gist_mcp").warning("Serving MCP on http://%s:%s/mcp", args.host, args.port)
+    started()
     uvicorn.Server(server_config(app, host=args.host, port=args.port, log_level=args.log_level.lower())).run()
     return 0
 
@@ -393,6 +407,7 @@ def serve_hosted(settings: Settings, args: argparse.Namespace) -> int:
         finally:
             await store.close()
 
+    started()
     anyio.run(run)
     return 0
 

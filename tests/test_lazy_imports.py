@@ -69,3 +69,31 @@ def test_the_lazily_loaded_names_still_come_from_the_package() -> None:
     assert webhooks.store_from_settings is store.store_from_settings
     with pytest.raises(AttributeError, match="no_such_name"):
         _ = webhooks.no_such_name  # type: ignore[attr-defined]
+
+
+COLLECTOR_PROBE = """
+import gc, json, sys
+import gist_mcp.server as server
+seen = {}
+build = server.create_server
+def create_server(*args, **kwargs):
+    seen["paused_while_building"] = not gc.isenabled()
+    return build(*args, **kwargs)
+def run(self, *args, **kwargs):
+    seen.update(enabled_when_serving=gc.isenabled(), start_frozen=gc.get_freeze_count() > 0)
+    print(json.dumps(seen))
+server.create_server = create_server
+server.GistServer.run = run
+sys.argv = ["gist-mcp", *sys.argv[1:]]
+from gist_mcp.__main__ import main
+main()
+"""
+
+
+@pytest.mark.slow
+def test_the_command_builds_with_the_collector_paused_and_serves_with_it_on(tmp_path: Path) -> None:
+    """`gist-mcp` pauses the garbage collector for its start (~60 ms of walks that free next to nothing), then
+    freezes what the start built and turns it back on before serving: a server never runs without it."""
+    env = {"GIST_API_KEY": "gc-key", "GIST_MCP_DATA_DIR": str(tmp_path)}
+    seen = probe(COLLECTOR_PROBE, folder=tmp_path, env=env)
+    assert seen == {"paused_while_building": True, "enabled_when_serving": True, "start_frozen": True}
