@@ -209,6 +209,8 @@ class GistClient:
         self._origin: tuple[str, str, int | None] = ("", "", None)
         """The base URL's scheme, host and port, set with the client: requests may go nowhere else."""
         self._secret = settings.api_key.get_secret_value() if settings.api_key else None
+        self._base_url = settings.base_url.rstrip("/") + "/"
+        """Every request's URL is this plus a path relative to it."""
         self._base_path = urlsplit(settings.base_url).path.rstrip("/")
         """The base URL's path, which error messages leave out of a request's path."""
 
@@ -220,10 +222,10 @@ class GistClient:
             import httpx
 
             key = self.settings.api_key.get_secret_value() if self.settings.api_key else ""
-            base = httpx.URL(self.settings.base_url + "/")
+            base = httpx.URL(self._base_url)
             self._origin = (base.scheme, base.host, base.port)
             self._http = httpx.AsyncClient(
-                base_url=self.settings.base_url + "/",
+                base_url=self._base_url,
                 headers={
                     "Authorization": f"Bearer {key}",
                     "Accept": "application/json",
@@ -252,15 +254,23 @@ class GistClient:
     def _build(
         self, method: str, path: str, params: Mapping[str, Any] | None, body: Any, headers: Mapping[str, str] | None
     ) -> httpx.Request:
+        import httpx  # loaded by `_client()` (see the TYPE_CHECKING note)
+
+        client = self._client()
         extra = {k: v for k, v in (headers or {}).items() if k.lower() in CALLER_HEADERS}
         query = {k: v for k, v in (params or {}).items() if v is not None}
-        request = self._client().build_request(
+        merged = client.headers
+        if extra:
+            merged = httpx.Headers(merged)
+            merged.update(extra)
+        # Built directly rather than with `client.build_request` (30 -> 15 us): that joins the path to the
+        # base URL by parsing both, and merges cookies, which an API authenticated by its key never needs.
+        request = httpx.Request(
             method,
-            path.lstrip("/"),
-            # None, not {}: httpx re-parses the URL to merge even an empty query (~13 us a request).
-            params=query or None,
+            self._base_url + path.lstrip("/"),
+            params=query or None,  # None, not {}: httpx re-parses the URL to merge even an empty query
             json=body,
-            headers=extra or None,
+            headers=merged,
         )
         if (request.url.scheme, request.url.host, request.url.port) != self._origin:
             # Defence in depth: tool input validation already refuses such paths.

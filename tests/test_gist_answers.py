@@ -75,6 +75,20 @@ async def test_deep_nesting_is_a_clear_error() -> None:
     assert "data" in fine
 
 
+async def test_a_cookie_gist_sets_is_never_sent_back_and_a_callers_accept_replaces_ours() -> None:
+    """Requests carry the key, never cookies (an API authenticated by its key has no session to keep), and a
+    caller's allowed header replaces the default of the same name instead of doubling it."""
+    stand_in = StandIn({"anything": Answer(b"{}", headers={"set-cookie": "session=gist-cookie; Path=/"})})
+    async with Client(server_for(stand_in), cache=None) as client:
+        await call(client, "api_request", GET_ANYTHING)
+        await call(client, "api_request", GET_ANYTHING | {"headers": {"Accept": "application/xml"}})
+    first, second = (received.headers for received in stand_in.received)
+    assert "cookie" not in first
+    assert "cookie" not in second
+    assert (first["accept"], second["accept"]) == ("application/json", "application/xml")
+    assert second["authorization"] == f"Bearer {CANARY_KEY}"
+
+
 async def test_a_compressed_body_is_capped_as_it_inflates() -> None:
     """Content-Length counts the compressed bytes: a few KiB of gzip inflating past the cap are cut off like
     any huge body, never read whole."""
