@@ -66,10 +66,12 @@ if TYPE_CHECKING:
 
 @asynccontextmanager
 async def _lifespan(server: MCPServer[Any]) -> AsyncGenerator[None, None]:
-    """Run the webhook hub while a session runs; the last session out closes the shared Gist client.
+    """Run the webhook hub and a task group for log forwarders while a session runs; the last session out
+    closes the shared Gist client.
 
-    Every session enters the lifespan (each in-memory `Client(server)` does), and they all share one
-    `GistClient`: counting them means one client closing never closes the pool under another.
+    Every session enters the lifespan (each in-memory `Client(server)` does; on HTTP the app enters it once
+    for all), and they all share one `GistClient`: counting them means one client closing never closes the
+    pool under another.
     """
     assert isinstance(server, GistServer)
     server.sessions += 1

@@ -91,7 +91,7 @@ def data_dir_from_env(environ: Mapping[str, str] | None = None) -> Path:
     folder = Environment(environ).text("GIST_MCP_DATA_DIR")
     if folder:
         return Path(folder)
-    import platformdirs  # only where the folder is not given (~5 ms of a start)
+    import platformdirs  # only where the folder is not given (~2 ms of a start)
 
     return Path(platformdirs.user_data_dir("gist-mcp", appauthor=False))
 
