@@ -77,27 +77,11 @@ def ping() -> str:
 if __name__ == "__main__":
     mcp.run()
 '''
-PAUSED_FLOOR_SERVER = '''\
-"""The cold-start floor started the way gist-mcp starts: collector paused, then frozen and back on to serve."""
-import gc
-
-gc.disable()
-from mcp.server import MCPServer
-
-mcp = MCPServer("floor", version="0.0.1")
-
-
-@mcp.tool()
-def ping() -> str:
-    """Answer pong."""
-    return "pong"
-
-
-if __name__ == "__main__":
-    gc.freeze()
-    gc.enable()
-    mcp.run()
-'''
+PAUSED_FLOOR_SERVER = "import gc\n\ngc.disable()\n" + FLOOR_SERVER.replace(
+    "    mcp.run()", "    gc.freeze()\n    gc.enable()\n    mcp.run()"
+)
+"""The floor started the way `gist-mcp` starts (gist_mcp/__main__.py): the collector paused while it imports
+and builds, then its objects frozen and the collector back on to serve."""
 BARE_TOOL_SERVER = '''\
 """A bare one-tool MCPServer doing get_user's GET: the per-call floor (in memory via build(), or on stdio)."""
 
