@@ -457,7 +457,7 @@ def clean_json(body: bytes, secret: str | None = None) -> JSON:
         raise
     except ValueError:
         raise UnusableJSONError("is not valid JSON") from None
-    if _plainly_clean(body, secret) or _already_clean(data, secret):
+    if (_plainly_clean(body, secret) or _clean_text_throughout(data, secret)) and _within_depth(data):
         return data
     return _clean(data, secret, 0)
 
@@ -488,37 +488,40 @@ _RAW_SURROGATE = re.compile(rb"\xed[\xa0-\xbf]")
 
 
 def _plainly_clean(body: bytes, secret: str | None) -> bool:
-    """Whether the body's own bytes prove `_clean` would change nothing: the commonest case, in a few byte scans.
+    """Whether the body's own bytes prove every string in it is clean: the commonest case, in a few byte scans.
 
     Without a backslash every string (and key) is its bytes as written, so a lone surrogate or the
-    secret in a string shows in the body (a secret spanning tokens only sends it to the slower checks);
-    non-finite numbers are already null (`_finite_float`); and fewer brackets than MAX_JSON_DEPTH bound
-    the nesting. Anything else goes to `_already_clean`, which decides on the parsed data.
+    secret in a string shows in the body (a secret spanning tokens only sends it to the slower check);
+    non-finite numbers are already null (`_finite_float`). Anything else goes to `_clean_text_throughout`,
+    which decides on the parsed data.
     """
     return (
         b"\\" not in body
         and json.detect_encoding(body) == "utf-8"
         and _RAW_SURROGATE.search(body) is None
         and not (secret and secret.encode() in body)
-        and body.count(b"[") + body.count(b"{") <= MAX_JSON_DEPTH
     )
 
 
-def _already_clean(data: JSON, secret: str | None) -> bool:
-    """Whether `_clean` would return `data` unchanged: the common case, proved with C-speed passes only.
+def _clean_text_throughout(data: JSON, secret: str | None) -> bool:
+    """Whether no string or key of `data` holds a lone surrogate or the secret, and no number is non-finite:
+    proved with C-speed passes only.
 
     `_clean` visits every value in Python (about three quarters of the CPU a 1,000-contact listing
     spends reading Gist's answers); this check costs about a third of that. It serialises `data` once
     (JSON escapes character by character, so a string holding the secret holds its escaped form in
-    the text; a non-finite number refuses to serialise), searches that text for lone surrogates and
-    the secret, and counts container levels. Anything doubtful goes to `_clean`, which decides.
+    the text; a non-finite number refuses to serialise) and searches that text for lone surrogates and
+    the secret. Anything doubtful goes to `_clean`, which decides.
     """
     try:
         text = json.dumps(data, ensure_ascii=False, allow_nan=False)
     except ValueError:
         return False
-    if _SURROGATE.search(text) or (secret and json.dumps(secret, ensure_ascii=False)[1:-1] in text):
-        return False
+    return not (_SURROGATE.search(text) or (secret and json.dumps(secret, ensure_ascii=False)[1:-1] in text))
+
+
+def _within_depth(data: JSON) -> bool:
+    """Whether `data` nests at most MAX_JSON_DEPTH containers deep (one pass over its containers, level by level)."""
     level: list[JSONObject | JSONArray] = [data] if isinstance(data, dict | list) else []
     for _ in range(MAX_JSON_DEPTH):
         if not level:
