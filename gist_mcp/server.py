@@ -160,6 +160,8 @@ class GistServer(MCPServer[None]):
             self, list_changed=settings.dynamic_toolsets, unregistered_prompts=self._unregistered_prompts
         )
         self.completion()(self._complete)
+        if webhooks is not None:
+            _sdk.add_middleware(self, self._watch_before_subscribing)
 
     def _load(self) -> None:
         """(Re)build the tool, resource and prompt lists from the enabled toolsets.
@@ -180,6 +182,17 @@ class GistServer(MCPServer[None]):
         for name in self._prompts - self._offered_prompts.keys():
             self.remove_prompt(name)
         self._prompts &= self._offered_prompts.keys()
+
+    async def _watch_before_subscribing(self, ctx: Any, call_next: Any) -> Any:
+        """SDK middleware: before a subscription to `gist://webhook-events` (or a 2026-07-28 listen stream) is
+        acknowledged, have the Watch Events hub watch for arrivals (it polls nothing until then)."""
+        if self.webhooks is not None and ctx.method in ("resources/subscribe", "subscriptions/listen"):
+            from gist_mcp.catalog.webhooks import EVENTS_URI  # loaded with the first subscription
+
+            params: dict[str, Any] = ctx.params or {}
+            if ctx.method == "subscriptions/listen" or params.get("uri") == EVENTS_URI:
+                await self.webhooks.watch()
+        return await call_next(ctx)
 
     def _unregistered_prompts(self) -> bool:
         """Whether an offered workflow prompt waits for the first `prompts/list` to be built and registered."""

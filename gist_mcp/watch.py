@@ -1,10 +1,10 @@
 """Watch Events glue: the webhook store and receiver one server process runs, and its notifications.
 
-The server's lifespan enters `WebhookHub.running()`: it opens the shared store, tells subscribers of
-`gist://webhook-events` about every newly stored event (also those another process stored), and in
-stdio mode with `--webhook-port` serves the receiver on a listener of its own. In HTTP mode the
-receiver routes sit beside `/mcp` instead (`receiver_routes`). The store's modules load when the server
-starts serving, not while it starts; the receiver's only where one of those is used.
+The server's lifespan enters `WebhookHub.running()`; once a client subscribes to `gist://webhook-events`
+(`watch`), the hub tells subscribers about every newly stored event (also those another process stored),
+and in stdio mode with `--webhook-port` it serves the receiver on a listener of its own. In HTTP mode the
+receiver routes sit beside `/mcp` instead (`receiver_routes`). The store's modules load, and the store
+opens, when it is first used, not while the server starts; the receiver's only where one of those is used.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ import anyio
 from gist_mcp.webhooks.config import WebhookSettings, data_dir_from_env
 
 if TYPE_CHECKING:
+    from anyio.abc import TaskGroup
     from starlette.routing import Route
 
     from gist_mcp.webhooks import WebhookStore
@@ -30,7 +31,12 @@ Notify = Callable[[str], Awaitable[None]]
 
 
 class WebhookHub:
-    """The store and receiver settings of one server; opened and closed by the server's lifespan."""
+    """The store and receiver settings of one server; run by the server's lifespan.
+
+    Nothing here touches the store until it is used: a tool or resource reads it (SQLite opens with its
+    first use), a delivery arrives, or a client subscribes to `gist://webhook-events` or listens (`watch`
+    starts the arrivals watcher then). PostgreSQL's pool is opened with the first lifespan.
+    """
 
     def __init__(
         self, settings: WebhookSettings, *, listen: tuple[str, int] | None = None, redis_url: str | None = None
@@ -40,7 +46,14 @@ class WebhookHub:
         """(host, port) of the stdio-mode receiver listener, or None."""
         self._redis_url = redis_url  # GIST_MCP_REDIS_URL: arrivals are announced to every replica
         self._users = 0
+        self._closed = False
+        """Whether the last lifespan out closed the store (the next one opens it again)."""
         self._lock = anyio.Lock()
+        self._sessions: list[tuple[TaskGroup, Notify]] = []
+        """The task group and notify function of each lifespan now running (one per in-memory session)."""
+        self._watcher: anyio.Event | None = None
+        """Set once the arrivals watcher knows where "new" starts; None while no client has subscribed."""
+        self._watcher_group: TaskGroup | None = None
 
     def __repr__(self) -> str:
         return f"WebhookHub(data_dir={str(self.settings.data_dir)!r}, listen={self.listen!r})"
@@ -48,7 +61,7 @@ class WebhookHub:
     @functools.cached_property
     def store(self) -> WebhookStore:
         """The store the settings choose, made on first use: a server loads the store modules (and SQLite's)
-        when it starts serving, not while it starts."""
+        when something needs them, not while it starts."""
         from gist_mcp.webhooks.store import store_from_settings
 
         return store_from_settings(self.settings)
@@ -61,30 +74,61 @@ class WebhookHub:
 
     @contextlib.asynccontextmanager
     async def running(self, notify: Notify) -> AsyncGenerator[None, None]:
-        """Open the store (shared by concurrent lifespans), notify on arrivals, serve the listener if asked."""
+        """Serve the listener if asked, relay arrivals over Redis if configured, and let `watch` start the
+        arrivals watcher; the last lifespan out closes the store."""
         async with self._lock:
-            if self._users == 0:
-                await self.store.open()
+            if self._users == 0 and (self._closed or self.settings.database_url is not None):
+                await self.store.open()  # PostgreSQL serves from a pool; SQLite again after an earlier lifespan
+                self._closed = False
             self._users += 1
+        group: TaskGroup | None = None
         try:
-            async with anyio.create_task_group() as tasks:
-                if self._redis_url is not None:
-                    await tasks.start(self._fan_out, self._redis_url)
-                tasks.start_soon(self._notify_arrivals, notify)
-                if self.listen is not None:
-                    await tasks.start(self._listen, *self.listen)
+            async with anyio.create_task_group() as group:
+                session = (group, notify)
+                self._sessions.append(session)
                 try:
+                    if self._redis_url is not None:
+                        await group.start(self._fan_out, self._redis_url)
+                    if self.listen is not None:
+                        await group.start(self._listen, *self.listen)
                     yield
                 finally:
-                    tasks.cancel_scope.cancel()
+                    self._sessions.remove(session)
+                    group.cancel_scope.cancel()
         finally:
+            if group is not None and self._watcher_group is group:  # the watcher ended with this lifespan:
+                self._watcher = self._watcher_group = None  # other sessions' subscribers keep hearing
+                if self._sessions:
+                    self._start_watcher()
             async with self._lock:
                 self._users -= 1
-                if self._users == 0:
+                if self._users == 0 and "store" in vars(self):
                     await self.store.close()
+                    self._closed = True
 
-    async def _notify_arrivals(self, notify: Notify) -> None:
-        async with contextlib.aclosing(self.store.subscribe()) as arrivals:
+    async def watch(self) -> None:
+        """Tell subscribers of `gist://webhook-events` about every event stored from now on, this process's and
+        other processes'. Called before a client's subscription (or listen stream) is acknowledged: the first
+        call starts the watcher and returns once it has read where "from now on" begins, so no event stored
+        after the acknowledgement is missed. Until then nothing polls the store."""
+        if self._watcher is None:
+            if not self._sessions:
+                return  # outside a lifespan: no client to tell
+            self._start_watcher()
+        assert self._watcher is not None
+        await self._watcher.wait()
+
+    def _start_watcher(self) -> None:
+        tasks, notify = self._sessions[-1]
+        self._watcher, self._watcher_group = anyio.Event(), tasks
+        tasks.start_soon(self._notify_arrivals, notify, self._watcher)
+
+    async def _notify_arrivals(self, notify: Notify, ready: anyio.Event) -> None:
+        try:
+            newest = await self.store.latest_seq()
+        finally:
+            ready.set()  # a failure is the task group's to report; no subscriber waits for ever
+        async with contextlib.aclosing(self.store.subscribe(after_seq=newest)) as arrivals:
             async for _event in arrivals:
                 from gist_mcp.catalog.webhooks import EVENTS_URI  # loaded at the first arrival, not at start
 

@@ -202,6 +202,39 @@ async def test_handshake_subscriber_is_notified_of_events_another_process_stored
         assert listed["webhook_events"][0]["payload"]["id"] == "from-elsewhere"
 
 
+async def test_a_server_nobody_asks_about_webhooks_never_opens_the_store(server: GistServer, hub: WebhookHub) -> None:
+    """Starting, listing and calling other tools leave the SQLite file alone (and nothing polls it); the first
+    webhook tool opens it."""
+    async with Client(server, mode="legacy") as client:
+        await client.list_tools()
+        await call(client, "list_segments", {})
+        assert not hub.settings.db_path.exists()
+        assert (await call(client, "list_webhook_events", {}))["webhook_events"] == []
+        assert hub.settings.db_path.exists()
+    async with Client(server, mode="legacy") as client:  # the last session out closed it: the next reopens it
+        await post(hub, {"id": "later", "topic": "contact.created"})
+        listed = await call(client, "list_webhook_events", {})
+        assert listed["webhook_events"][0]["payload"]["id"] == "later"
+
+
+async def test_subscribers_keep_hearing_when_the_session_whose_task_ran_the_watcher_ends(
+    server: GistServer, hub: WebhookHub
+) -> None:
+    updated = anyio.Event()
+
+    async def on_message(message: object) -> None:
+        if isinstance(message, ResourceUpdatedNotification) and str(message.params.uri) == "gist://webhook-events":
+            updated.set()
+
+    async with Client(server, mode="legacy", message_handler=on_message) as listener:
+        async with Client(server, mode="legacy") as other:
+            await listener.subscribe_resource("gist://webhook-events")  # the watcher runs in the newest session's
+            await other.list_tools()  # task group: the other client's, which now ends
+        await post(hub, {"id": "after-handover", "topic": "contact.created"})
+        with anyio.fail_after(10):
+            await updated.wait()
+
+
 async def test_listening_client_is_notified_on_the_2026_era(server: GistServer, hub: WebhookHub) -> None:
     async with (
         Client(server, mode="auto") as client,

@@ -470,12 +470,15 @@ class PolledStore(ABC):
 
 
 class SqliteWebhookStore(PolledStore):
-    """Received webhook events in SQLite. Use `async with SqliteWebhookStore(path) as store:` or open()/close()."""
+    """Received webhook events in SQLite. Use `async with SqliteWebhookStore(path) as store:` or open()/close();
+    a store never opened opens with its first use (a server that nobody asks about webhooks never touches
+    the file)."""
 
     def __init__(self, path: Path, **options: Unpack[StoreOptions]) -> None:
         super().__init__(**options)
         self.path = Path(path)
         self._conn: sqlite3.Connection | None = None
+        self._closed = False
         self._lock = anyio.Lock()  # FIFO: concurrent deliveries commit in arrival order, none starves
 
     @classmethod
@@ -488,6 +491,7 @@ class SqliteWebhookStore(PolledStore):
         older file), apply retention."""
         async with self._lock:
             self._conn = await anyio.to_thread.run_sync(self._connect)
+            self._closed = False
 
     def _connect(self) -> sqlite3.Connection:
         private_dir(self.path.parent)
@@ -513,6 +517,7 @@ class SqliteWebhookStore(PolledStore):
     async def close(self) -> None:
         """Close the connection; later calls raise RuntimeError."""
         async with self._lock:
+            self._closed = True
             if self._conn is not None:
                 await anyio.to_thread.run_sync(self._conn.close)
                 self._conn = None
@@ -524,7 +529,9 @@ class SqliteWebhookStore(PolledStore):
         """
         async with self._lock:
             if self._conn is None:
-                raise RuntimeError("WebhookStore is not open")
+                if self._closed:
+                    raise RuntimeError("WebhookStore is closed")
+                self._conn = await anyio.to_thread.run_sync(self._connect)
             return await anyio.to_thread.run_sync(work, self._conn)
 
     def _prune(self, conn: sqlite3.Connection, now_ms: int) -> None:
