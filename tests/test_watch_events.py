@@ -19,6 +19,7 @@ import httpx2
 import pytest
 from conftest import CANARY_KEY, MODES, call, call_error, settings_for, strict_json
 from mcp import Client, StdioServerParameters
+from mcp.client.session import MessageHandlerFnT
 from mcp.client.streamable_http import streamable_http_client
 from mcp.types import ResourceUpdatedNotification, TextResourceContents
 from processes import free_port, http_server
@@ -62,6 +63,16 @@ async def post(hub: WebhookHub, payload: dict[str, Any] | bytes) -> httpx.Respon
     body = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://receiver") as http:
         return await http.post(hub.settings.receiver_path, content=body)
+
+
+def announcing_events_to(updated: anyio.Event) -> MessageHandlerFnT:
+    """A client message handler that sets `updated` when gist://webhook-events is announced as updated."""
+
+    async def on_message(message: Any) -> None:
+        if isinstance(message, ResourceUpdatedNotification) and str(message.params.uri) == "gist://webhook-events":
+            updated.set()
+
+    return on_message
 
 
 HOSTILE_BODIES = [  # raw bodies as an attacker (or a broken sender) posts them
@@ -187,12 +198,7 @@ async def test_handshake_subscriber_is_notified_of_events_another_process_stored
     server: GistServer, hub: WebhookHub
 ) -> None:
     updated = anyio.Event()
-
-    async def on_message(message: object) -> None:
-        if isinstance(message, ResourceUpdatedNotification) and str(message.params.uri) == "gist://webhook-events":
-            updated.set()
-
-    async with Client(server, mode="legacy", message_handler=on_message) as client:
+    async with Client(server, mode="legacy", message_handler=announcing_events_to(updated)) as client:
         await client.subscribe_resource("gist://webhook-events")
         async with SqliteWebhookStore(hub.settings.db_path) as other_process:
             await other_process.add({"id": "from-elsewhere", "topic": "contact.created"})
@@ -221,12 +227,7 @@ async def test_subscribers_keep_hearing_when_the_session_whose_task_ran_the_watc
     server: GistServer, hub: WebhookHub
 ) -> None:
     updated = anyio.Event()
-
-    async def on_message(message: object) -> None:
-        if isinstance(message, ResourceUpdatedNotification) and str(message.params.uri) == "gist://webhook-events":
-            updated.set()
-
-    async with Client(server, mode="legacy", message_handler=on_message) as listener:
+    async with Client(server, mode="legacy", message_handler=announcing_events_to(updated)) as listener:
         async with Client(server, mode="legacy") as other:
             await listener.subscribe_resource("gist://webhook-events")  # the watcher runs in the newest session's
             await other.list_tools()  # task group: the other client's, which now ends
