@@ -119,6 +119,7 @@ class WebhookHub:
         await self._watcher.wait()
 
     def _start_watcher(self) -> None:
+        """Run the arrivals watcher in the task group of the newest lifespan now running."""
         tasks, notify = self._sessions[-1]
         self._watcher, self._watcher_group = anyio.Event(), tasks
         tasks.start_soon(self._notify_arrivals, notify, self._watcher)
