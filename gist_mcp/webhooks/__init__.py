@@ -13,6 +13,7 @@ finally:
 ```
 """
 
+import importlib
 from typing import TYPE_CHECKING, Any
 
 from gist_mcp.webhooks.config import WebhookSettings, data_dir_from_env
@@ -72,9 +73,9 @@ _LAZY = {
     ),
 }
 """The submodule each name comes from; each loads on first use. Only the settings load with the package:
-a server validates them at start, but opens its store (and loads the store, event and SQLite modules)
-only once it serves, and a server without the receiver (no webhooks toolset, stdio without
-`--webhook-port`) never loads its module, Starlette app and uvicorn runner."""
+a server validates them at start, but loads the store, event and SQLite modules only when its store is
+first used, and a server without the receiver (no webhooks toolset, stdio without `--webhook-port`)
+never loads its module, Starlette app and uvicorn runner."""
 _MODULE_OF = {name: module for module, names in _LAZY.items() for name in names}
 
 
@@ -82,8 +83,6 @@ def __getattr__(name: str) -> Any:
     module = _MODULE_OF.get(name)
     if module is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    import importlib
-
     return getattr(importlib.import_module(f"{__name__}.{module}"), name)
 
 
