@@ -476,6 +476,7 @@ async def bench_under_latency(runs: int) -> dict[str, float]:
             for _ in range(runs):
                 tag_floor += await timed_collected(tag_loop)
                 tag_ours += await timed_collected(tag_tool)
+            await direct_server.gist.aclose()  # called without a session, so no lifespan closes its client
     result["list_ours"], result["list_floor"] = statistics.median(list_ours), statistics.median(list_floor)
     result["tag_ours"], result["tag_floor"] = statistics.median(tag_ours), statistics.median(tag_floor)
     result["list_server"] = statistics.median(list_server)
