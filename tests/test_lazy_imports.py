@@ -25,7 +25,7 @@ OPTIONAL = (
     "gist_mcp.confirm",
 )
 """Modules a stdio server with a real key does not load to start: httpx loads with its first Gist request, the
-webhook store (and SQLite) when the server starts serving, platformdirs only without `GIST_MCP_DATA_DIR`,
+webhook store (and SQLite) with the store's first use, platformdirs only without `GIST_MCP_DATA_DIR`,
 `confirm` with the first destructive call."""
 THIRD_PARTY = ("httpx", "sqlite3", "platformdirs")
 PROBE = f"""
