@@ -46,10 +46,10 @@ def fingerprint() -> str:
 
 
 @functools.cache
-def load(path: Path | None = None) -> dict[str, Any] | None:
-    """The snapshot at `path` (default `PATH`) when it matches the code; None (with one warning) when stale,
-    missing or unreadable."""
-    path = path or PATH
+def load() -> dict[str, Any] | None:
+    """The snapshot at `PATH` when it matches the code; None (with one warning) when stale, missing or
+    unreadable. Read once: the catalogue's index and the tool entries both come from this one parse."""
+    path = PATH
     try:
         data: Any = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):

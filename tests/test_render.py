@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from gist_mcp import _render, _tools
+from gist_mcp import _render, _snapshot, _tools
 from gist_mcp._tools import advertised_tools, mcp_tool
 from gist_mcp.catalog import CATALOG, VARIANTS
 
@@ -86,10 +86,11 @@ def test_a_stale_snapshot_is_never_served(
     stale["fingerprint"] = "0" * 64
     path = tmp_path / "tools.json"
     path.write_text(json.dumps(stale), encoding="utf-8")
-    monkeypatch.setattr(_tools, "SNAPSHOT", path)
-    _tools._snapshot.cache_clear()  # pyright: ignore[reportPrivateUsage]
+    monkeypatch.setattr(_snapshot, "PATH", path)
+    _snapshot.load.cache_clear()
     try:
         assert advertised_tools([op]) == [mcp_tool(op)]
         assert "does not match" in caplog.text
     finally:
-        _tools._snapshot.cache_clear()  # pyright: ignore[reportPrivateUsage]
+        monkeypatch.undo()
+        _snapshot.load.cache_clear()
