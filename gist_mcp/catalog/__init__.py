@@ -160,7 +160,7 @@ _RESOLVED: dict[str, AnyOperation] = {}
 def listing(op: AnyOperation) -> Listed:
     """The `Listed` entry of an operation outside the index (dynamic toolsets' own tools); `operation` finds it."""
     _RESOLVED[op.key] = op
-    return Listed(name=op.name, toolset=op.toolset, key=op.key, read_only=op.read_only, module="")
+    return Listed(toolset=op.toolset, **_entry(op, module=""))
 
 
 def operation(entry: Listed) -> AnyOperation:
