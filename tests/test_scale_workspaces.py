@@ -11,7 +11,7 @@ from pathlib import Path
 import anyio
 import psycopg
 import pytest
-from test_webhooks_store import Clock, payload_ids, sized, wait_during
+from test_webhooks_store import Clock, assert_they_share_events, payload_ids, sized, wait_during
 
 from gist_mcp._json import JSONObject
 from gist_mcp.scale.migrations import migrate
@@ -131,17 +131,7 @@ async def test_two_replicas_of_one_workspace_see_each_others_deliveries(database
         PostgresWebhookStore(replica(database_url, "replica1"), "1001", poll_interval=0.01) as first,
         PostgresWebhookStore(replica(database_url, "replica2"), "1001", poll_interval=0.01) as second,
     ):
-        stored, _ = await first.add({"id": "e1", "topic": "contact.created"})
-        assert await second.list() == EventPage([stored], more=False)
-        assert await second.get(stored.id) == stored
-        assert await second.seq_of(stored.id) == stored.seq
-        _, inserted = await second.add({"id": "e1", "topic": "contact.created"})
-        assert not inserted
-        later = {"id": "e2", "topic": "contact.deleted"}
-
-        seen = await wait_during(second, stored.seq, lambda: first.add(later))
-
-        assert seen == [await first.get(event_id(later))]
+        await assert_they_share_events(first, second)
 
 
 async def test_the_stores_of_many_workspaces_share_one_pool_closed_with_the_last(database_url: str) -> None:

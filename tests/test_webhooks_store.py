@@ -261,21 +261,28 @@ async def wait_during(
     return result
 
 
+async def assert_they_share_events(first: PolledStore, second: PolledStore) -> None:
+    """Two store objects on one store (processes on one file, replicas on one database): each sees what the
+    other stored, a redelivery through the other is stored once, and a wait on one wakes for the other's insert."""
+    stored, _ = await first.add({"id": "e1", "topic": "contact.created"})
+    assert await second.list() == EventPage([stored], more=False)
+    assert await second.get(stored.id) == stored
+    assert await second.seq_of(stored.id) == stored.seq
+    _, inserted = await second.add({"id": "e1", "topic": "contact.created"})
+    assert not inserted
+    later = {"id": "e2", "topic": "contact.deleted"}
+
+    seen = await wait_during(second, stored.seq, lambda: first.add(later))
+
+    assert seen == [await first.get(event_id(later))]
+
+
 async def test_two_stores_on_one_file_see_each_others_events(open_store: OpenStore) -> None:
     async with (
         open_store(poll_interval=0.01) as desktop,
         open_store(poll_interval=0.01) as code,
     ):
-        stored, _ = await desktop.add({"id": "e1", "topic": "contact.created"})
-        assert await code.list() == EventPage([stored], more=False)
-        assert await code.get(stored.id) == stored
-        _, inserted = await code.add({"id": "e1", "topic": "contact.created"})
-        assert not inserted
-        later = {"id": "e2", "topic": "contact.deleted"}
-
-        seen = await wait_during(code, stored.seq, lambda: desktop.add(later))
-
-        assert seen == [await desktop.get(event_id(later))]
+        await assert_they_share_events(desktop, code)
 
 
 async def test_wait_wakes_on_an_insert_in_the_same_process_without_polling(open_store: OpenStore) -> None:
