@@ -117,6 +117,8 @@ MIGRATIONS = (
 """The webhook store's schema, one entry per version (never edit a released entry: append one)."""
 
 _COLUMNS = "seq, id, topic, received_ms, bytes, payload"
+_EVENT_BY_ID = f"SELECT {_COLUMNS} FROM webhook_events WHERE workspace = %s AND id = %s".encode()
+"""One event of a workspace, by id (its stored row)."""
 _Row = tuple[int, str, str, int, int, str]
 _cursor_names = itertools.count()
 _Connection = AsyncConnection[tuple[Any, ...]]
@@ -239,9 +241,7 @@ class PostgresWebhookStore(PolledStore):
             inserted = await cursor.fetchone() is not None
             if inserted:
                 await self._prune(conn, received_ms)
-            cursor = await conn.execute(
-                f"SELECT {_COLUMNS} FROM webhook_events WHERE workspace = %s AND id = %s", (self.workspace, event.id)
-            )
+            cursor = await conn.execute(_EVENT_BY_ID, (self.workspace, event.id))
             row = await cursor.fetchone()
         if row is None:
             raise RuntimeError("a webhook event vanished inside its own insert transaction")
@@ -255,8 +255,7 @@ class PostgresWebhookStore(PolledStore):
 
     async def get(self, event_id: str) -> WebhookEvent | None:
         """The event with this id, or None (never stored, or removed by retention)."""
-        sql = f"SELECT {_COLUMNS} FROM webhook_events WHERE workspace = %s AND id = %s"
-        row = await self._one(sql.encode(), event_id)
+        row = await self._one(_EVENT_BY_ID, event_id)
         return None if row is None else row_event(cast(_Row, row))
 
     async def seq_of(self, event_id: str) -> int | None:
